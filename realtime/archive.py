@@ -1,0 +1,109 @@
+"""The store as the chat uses it under gevent: off the hub, group-committed.
+
+:class:`Archive` wraps any :class:`~realtime.store.Store`.  Appends from many
+greenlets are queued and written by one writer greenlet in batches (one
+transaction, one fsync per batch); each caller wakes when its batch is
+durable.  Blocking stores run in a small native thread pool so a commit never
+stalls the hub::
+
+    archive = Archive(open_store(url))
+    msg, created = archive.append("lobby", "alice", "hi", None, ts)
+"""
+
+import logging
+
+import gevent
+import gevent.event
+import gevent.threadpool
+
+from .store import StoreError
+
+log = logging.getLogger("realtime.store")
+
+MAX_BATCH = 512
+
+
+class Archive:
+    def __init__(self, store, threads=2):
+        self.store = store
+        self._pool = gevent.threadpool.ThreadPool(threads) if store.blocking else None
+        self._pending = []
+        self._wake = gevent.event.Event()
+        self._closing = False
+        self._busy = False        # a batch is being written
+        self._writer = gevent.spawn(self._write_loop)
+        self.batches = 0          # for /metrics
+        self.batched = 0
+
+    def _call(self, fn, *args):
+        try:
+            if self._pool is not None:
+                return self._pool.apply(fn, args)
+            return fn(*args)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.exception("store call %s failed", getattr(fn, "__name__", fn))
+            raise StoreError("the message store is unavailable (%s)"
+                             % type(exc).__name__) from exc
+
+    def append(self, room, name, text, cid, ts):
+        """Store one message durably; return ``(message, created)``."""
+        if self._closing:
+            raise StoreError("the server is shutting down")
+        result = gevent.event.AsyncResult()
+        self._pending.append(((room, name, text, cid, ts), result))
+        self._wake.set()
+        return result.get()
+
+    def _write_loop(self):
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                self._busy = True
+                try:
+                    results = self._call(self.store.append_batch, [item for item, _ in batch])
+                except StoreError as exc:
+                    for _, waiter in batch:
+                        waiter.set_exception(StoreError(str(exc)))
+                    continue
+                finally:
+                    self._busy = False
+                self.batches += 1
+                self.batched += len(batch)
+                for (_, waiter), res in zip(batch, results):
+                    waiter.set(res)
+
+    def latest(self, room, limit):
+        return self._call(self.store.latest, room, limit)
+
+    def after(self, room, since, limit):
+        return self._call(self.store.after, room, since, limit)
+
+    def before(self, room, before, limit):
+        return self._call(self.store.before, room, before, limit)
+
+    def has_room(self, room):
+        return self._call(self.store.has_room, room)
+
+    def next_dm_id(self):
+        return self.store.next_dm_id()
+
+    def ping(self):
+        self._call(self.store.ping)
+
+    def drain(self, timeout):
+        """Refuse new appends and wait up to ``timeout`` s for queued ones."""
+        self._closing = True
+        with gevent.Timeout(timeout, False):
+            while self._pending or self._busy:
+                gevent.sleep(0.01)
+
+    def close(self):
+        self._writer.kill(block=False)
+        self._call(self.store.close)
+        if self._pool is not None:
+            self._pool.kill()

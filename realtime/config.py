@@ -1,0 +1,157 @@
+"""Every setting of the server, declared once.
+
+Each :class:`Setting` names its attribute, command-line flag, environment
+variable, default and help text.  :func:`load` is the only place in the
+package that reads ``os.environ``; everything else receives a frozen
+:class:`Config`::
+
+    config = load(["--port", "0"])          # flags > environment > defaults
+    config = Config(store="memory://")      # or build one directly in code
+"""
+
+import argparse
+import dataclasses
+import os
+
+
+def _bool(text):
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false, got %r" % text)
+
+
+def _origins(text):
+    """Comma-separated list of allowed origins; empty means same-origin."""
+    if isinstance(text, (list, tuple)):
+        return tuple(text)
+    return tuple(o.strip() for o in str(text).split(",") if o.strip())
+
+
+def parse_rate(text):
+    """Parse ``"COUNT/SECONDS"`` into ``(count, seconds)``; ``"0"`` is off."""
+    text = str(text).strip()
+    if text in ("0", "off", ""):
+        return (0, 0.0)
+    count, sep, seconds = text.partition("/")
+    try:
+        count, seconds = int(count), float(seconds) if sep else 1.0
+    except ValueError:
+        raise ValueError("rate must look like COUNT/SECONDS, e.g. 20/10")
+    if count < 0 or seconds <= 0:
+        raise ValueError("rate must look like COUNT/SECONDS, e.g. 20/10")
+    return (count, seconds)
+
+
+def _rate(text):
+    parse_rate(text)
+    return str(text).strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    flag: str
+    env: str
+    default: object
+    type: object
+    help: str
+
+
+SETTINGS = (
+    Setting("host", "--host", "REALTIME_HOST", "127.0.0.1", str,
+            "interface to listen on"),
+    Setting("port", "--port", "PORT", 5000, int,
+            "TCP port to listen on; 0 picks a free one"),
+    Setting("store", "--store", "REALTIME_STORE", "sqlite:///realtime.db", str,
+            "message store URL: sqlite:///PATH, memory:// or redis://HOST:PORT/DB"),
+    Setting("redis", "--redis", "REALTIME_REDIS", "", str,
+            "Redis URL for scale-out: broadcasts, presence and (unless --store "
+            "is given) the message store go through it"),
+    Setting("secret", "--secret", "REALTIME_SECRET", "", str,
+            "secret for signed name tokens; empty means unverified names (demo mode)"),
+    Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, int,
+            "lifetime of issued tokens in seconds"),
+    Setting("max_text", "--max-text", "REALTIME_MAX_TEXT", 2000, int,
+            "maximum message text length in characters"),
+    Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, int,
+            "maximum Engine.IO packet size in bytes; a larger one closes that connection"),
+    Setting("rate", "--rate", "REALTIME_RATE", "20/10", _rate,
+            "message+dm events allowed per connection as COUNT/SECONDS; 0 turns it off"),
+    Setting("cors", "--cors", "REALTIME_CORS", "", _origins,
+            "comma-separated origins allowed besides the server's own; '*' allows any"),
+    Setting("websocket_only", "--websocket-only", "REALTIME_WEBSOCKET_ONLY", False, _bool,
+            "accept only the WebSocket transport (no sticky sessions needed)"),
+    Setting("shutdown_timeout", "--shutdown-timeout", "REALTIME_SHUTDOWN_TIMEOUT", 10.0, float,
+            "seconds a graceful stop may take before connections are cut"),
+    Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, int,
+            "seconds between Engine.IO pings"),
+    Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", str,
+            "logging level: debug, info, warning or error"),
+)
+
+
+def _make_config_class():
+    fields = [(s.name, object, dataclasses.field(default=s.default)) for s in SETTINGS]
+    cls = dataclasses.make_dataclass("Config", fields, frozen=True)
+    cls.__doc__ = ("Frozen server settings; build with :func:`load` or "
+                   "``Config(field=value, ...)``.  Fields: "
+                   + ", ".join(s.name for s in SETTINGS) + ".")
+    cls.__module__ = __name__
+    cls.replace = lambda self, **changes: dataclasses.replace(self, **changes)
+    cls.rate_limit = property(lambda self: parse_rate(self.rate))
+    cls.unverified = property(lambda self: not self.secret)
+    cls.__repr__ = lambda self: "Config(%s)" % ", ".join(
+        "%s=%r" % (s.name, "***" if s.name == "secret" and getattr(self, s.name)
+                   else getattr(self, s.name)) for s in SETTINGS)
+    return cls
+
+
+Config = _make_config_class()
+
+
+def add_arguments(parser):
+    """Add one flag per setting to an argparse parser (defaults left unset)."""
+    for s in SETTINGS:
+        help_text = "%s (env %s, default %r)" % (s.help, s.env, s.default)
+        if s.type is _bool:
+            parser.add_argument(s.flag, dest=s.name, action="store_const",
+                                const=True, default=None, help=help_text)
+        else:
+            parser.add_argument(s.flag, dest=s.name, default=None,
+                                metavar=s.name.upper(), help=help_text)
+
+
+def from_sources(args=None, environ=None):
+    """Build a Config from parsed flags, then the environment, then defaults."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for s in SETTINGS:
+        raw = getattr(args, s.name, None) if args is not None else None
+        source = s.flag
+        if raw is None and s.env in environ:
+            raw, source = environ[s.env], s.env
+        if raw is None:
+            continue
+        try:
+            values[s.name] = s.type(raw)
+        except (TypeError, ValueError) as exc:
+            raise SystemExit("realtime: bad value for %s: %s" % (source, exc))
+    return Config(**values)
+
+
+def load(argv=None, environ=None):
+    """Parse serve flags from ``argv`` and the environment into a Config."""
+    parser = argparse.ArgumentParser(prog="realtime serve")
+    add_arguments(parser)
+    return from_sources(parser.parse_args(argv or []), environ)
+
+
+def markdown_table():
+    """The settings as a Markdown table, for the README."""
+    rows = ["| flag | environment | default | meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        rows.append("| `%s` | `%s` | `%s` | %s |" % (s.flag, s.env, s.default, s.help))
+    return "\n".join(rows)

@@ -1,0 +1,143 @@
+"""``sqlite:///path``: durable messages in one SQLite file (WAL mode).
+
+Every commit is fsynced (``synchronous=FULL``), so an acked message survives
+``kill -9`` and power loss.  Calls block, so the chat layer runs them in a
+thread pool; writes arrive in batches (group commit).
+"""
+
+import itertools
+import os
+import sqlite3
+import threading
+import time
+
+from .base import Store, StoreError, message
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    room TEXT NOT NULL,
+    name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    ts   INTEGER NOT NULL,
+    cid  TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_name_cid ON messages (name, cid)
+    WHERE cid IS NOT NULL;
+"""
+
+_COLUMNS = "id, room, name, text, ts"
+
+
+def path_from_url(url):
+    """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs.db`` -> ``/abs.db``."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError("sqlite URL must look like sqlite:///path/to/file.db")
+    return url[len(prefix):]
+
+
+class SQLiteStore(Store):
+    """One file; a connection per thread; writes serialised by the caller."""
+
+    blocking = True
+    kind = "sqlite"
+
+    def __init__(self, url):
+        self.path = path_from_url(url)
+        self._local = threading.local()
+        # Seeded from the clock (microseconds) so dm ids keep increasing
+        # across restarts without a write per dm.
+        self._dm = itertools.count(time.time_ns() // 1000)
+        conn = self._conn()
+        with conn:
+            conn.executescript(_SCHEMA)
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(directory, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+    def _run(self, fn, *args):
+        try:
+            return fn(self._conn(), *args)
+        except sqlite3.Error as exc:
+            # A broken connection (disk gone, file replaced) is rebuilt on retry.
+            self._local.conn = None
+            raise StoreError("the message store is unavailable (%s)" % exc) from exc
+
+    def append_batch(self, items):
+        return self._run(self._append_batch, items)
+
+    @staticmethod
+    def _append_batch(conn, items):
+        out = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for room, name, text, cid, ts in items:
+                if cid is not None:
+                    row = conn.execute(
+                        "SELECT %s FROM messages WHERE name = ? AND cid = ?" % _COLUMNS,
+                        (name, cid)).fetchone()
+                    if row is not None:
+                        out.append((message(*row), False))
+                        continue
+                cur = conn.execute(
+                    "INSERT INTO messages (room, name, text, ts, cid) VALUES (?, ?, ?, ?, ?)",
+                    (room, name, text, ts, cid))
+                out.append((message(cur.lastrowid, room, name, text, ts), True))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return out
+
+    def _page(self, sql, args, limit, reverse):
+        def run(conn):
+            rows = conn.execute(sql, args + (limit + 1,)).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            if reverse:
+                rows.reverse()
+            return [message(*r) for r in rows], more
+        return self._run(run)
+
+    def latest(self, room, limit):
+        return self._page("SELECT %s FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?"
+                          % _COLUMNS, (room,), limit, True)
+
+    def after(self, room, since, limit):
+        return self._page("SELECT %s FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?"
+                          % _COLUMNS, (room, since), limit, False)
+
+    def before(self, room, before, limit):
+        return self._page("SELECT %s FROM messages WHERE room = ? AND id < ? "
+                          "ORDER BY id DESC LIMIT ?" % _COLUMNS, (room, before), limit, True)
+
+    def has_room(self, room):
+        return self._run(lambda conn: conn.execute(
+            "SELECT 1 FROM messages WHERE room = ? LIMIT 1", (room,)).fetchone() is not None)
+
+    def next_dm_id(self):
+        return next(self._dm)
+
+    def ping(self):
+        self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    def describe(self):
+        return "sqlite:///" + self.path
+
+    def close(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
