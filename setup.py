@@ -1,9 +1,18 @@
+"""Packaging: ``python -m build`` makes the sdist and the wheel.
+
+The top-level ``web/`` directory (the chat page) ships inside the package as
+``realtime/web/`` so an installed copy serves the page from any directory;
+:func:`realtime.web.web_dir` falls back to ``<repo>/web`` for a checkout.
+"""
+
 import os
 import re
 
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The project's home; set it to the public repository when there is one.
+HOME = "https://github.com/realtime-chat/realtime"
 
 
 def read(*parts):
@@ -11,7 +20,10 @@ def read(*parts):
         return f.read()
 
 
+# The single version string lives in realtime/__init__.py.
 VERSION = re.search(r'^__version__ = "([^"]+)"', read("realtime", "__init__.py"), re.M).group(1)
+
+SOCKETIO = "python-socketio[client]>=5.11,<6"
 
 setup(
     name="realtime-chat",
@@ -19,16 +31,30 @@ setup(
     description="A realtime chat server on gevent and python-socketio",
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
+    author="The realtime authors",
     license="MIT",
+    license_files=["LICENSE"],
+    url=HOME,
+    project_urls={
+        "Homepage": HOME,
+        "Documentation": HOME + "#readme",
+        "Source": HOME,
+        "Issues": HOME + "/issues",
+    },
     python_requires=">=3.10",
     packages=["realtime", "realtime.store", "realtime.web"],
     package_dir={"realtime.web": "web"},
-    package_data={"realtime.web": ["*.html", "*.js", "*.css", "*.svg", "*.png", "*.ico"]},
+    # Everything in web/ (page, script, styles, the Socket.IO client, images).
+    package_data={"realtime.web": ["*", "**/*"]},
+    include_package_data=True,
+    zip_safe=False,
     install_requires=[
         "gevent>=24.2",
         "gevent-websocket>=0.10.1",
-        "python-socketio>=5.11,<6",
+        # [client]: requests + websocket-client for `realtime say/listen`.
+        SOCKETIO,
         "python-engineio>=4.9,<5",
+        # [gevent]: gunicorn's gevent worker imports `packaging`.
         "gunicorn[gevent]>=22",
         "prometheus-client>=0.17",
     ],
@@ -37,21 +63,28 @@ setup(
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.2",
-            "python-socketio[client]>=5.11,<6",
             "redis>=5",
             "hypothesis>=6",
             "selenium>=4.20,<4.52",
+            "flask>=2.2",
+            "build>=1.0",
+            "twine>=6.1",
         ],
     },
     entry_points={"console_scripts": ["realtime = realtime.__main__:main"]},
     classifiers=[
-        "License :: OSI Approved :: MIT License",
+        "Development Status :: 4 - Beta",
+        "Environment :: Web Environment",
+        "Intended Audience :: Developers",
+        "Operating System :: POSIX",
         "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
         "Programming Language :: Python :: 3.10",
         "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
         "Programming Language :: Python :: 3.13",
         "Framework :: Flask",
         "Topic :: Communications :: Chat",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
     ],
 )
