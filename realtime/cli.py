@@ -1,8 +1,12 @@
-"""The ``realtime`` command: ``serve`` (the default) and ``token``.
+"""The ``realtime`` command: ``serve`` (the default), ``token``, ``say``, ``listen``.
 
     realtime                       # serve on http://127.0.0.1:5000
     realtime serve --port 0        # any free port; prints the URL it got
     realtime token alice           # a token for alice (needs the secret)
+    realtime say --url http://127.0.0.1:5000 --name bot --room lobby hello there
+    realtime listen --url http://127.0.0.1:5000 --name log --room lobby | jq .text
+
+Exit codes: 0 ok, 1 refused or failed (the reason on stderr), 2 usage.
 """
 
 import argparse
@@ -11,7 +15,7 @@ import sys
 
 from . import __version__, config as settings
 
-COMMANDS = ("serve", "token")
+COMMANDS = ("serve", "token", "say", "listen")
 
 
 def _parser():
@@ -28,6 +32,9 @@ def _parser():
     token.add_argument("--secret", default=None, help="the server's secret (env REALTIME_SECRET)")
     token.add_argument("--ttl", dest="token_ttl", default=None,
                        help="lifetime in seconds (env REALTIME_TOKEN_TTL)")
+
+    from . import scripts
+    scripts.add_parsers(sub)
     return parser
 
 
@@ -37,6 +44,9 @@ def main(argv=None):
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "serve")
     args = _parser().parse_args(argv)
+    if args.command in ("say", "listen"):
+        from . import scripts
+        return scripts.run(args)
     return {"serve": _serve, "token": _token}[args.command](args)
 
 
