@@ -85,10 +85,10 @@ class ChatClient:
         self.events.put((_DISCONNECTED, reason))
 
     def _on_connect_error(self, data=None):
+        # The server's refusal is an object with a message; a transport
+        # failure comes as a plain string and is reported by connect().
         if isinstance(data, dict):
             self._refusal = data.get("message") or "connection refused"
-        else:
-            self._refusal = str(data or "connection refused")
 
     def connect(self):
         """Connect; raise :class:`ChatError` if refused or unreachable."""
