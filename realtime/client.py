@@ -15,6 +15,7 @@ sentence.
 
 import queue
 import threading
+import time
 import uuid
 
 import engineio
@@ -159,6 +160,23 @@ class ChatClient:
         ack = self.call("message", {"room": room, "text": text,
                                     "cid": cid or uuid.uuid4().hex})
         return ack["message"]
+
+    def wait_message(self, predicate, timeout=None):
+        """The next received message for which ``predicate(msg)`` is true.
+
+        Consumes the events before it; raises :class:`ChatError` after
+        ``timeout`` seconds (default: the client's timeout).
+        """
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                kind, data = self.events.get(timeout=max(left, 0.001))
+            except queue.Empty:
+                raise ChatError("no matching message within %g s"
+                                % (self.timeout if timeout is None else timeout)) from None
+            if kind == _MESSAGE and isinstance(data, dict) and predicate(data):
+                return data
 
     # -- the stream -----------------------------------------------------------
 
