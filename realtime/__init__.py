@@ -1,15 +1,18 @@
 """realtime: a realtime chat server on gevent and python-socketio.
 
 Importing the package has no side effects (no monkey-patching, no socketio
-import); ``create_app`` and ``Config`` are loaded on first use::
+import); ``create_app``, ``Config``, ``mount`` and ``Emitter`` are loaded on
+first use::
 
     import realtime
     app = realtime.create_app(realtime.Config(store="memory://"))
+    flask_app.wsgi_app = realtime.mount(flask_app.wsgi_app, config)    # embed
+    realtime.Emitter(redis_url, store_url).post("lobby", "deploy done")  # from a job
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "create_app", "Config"]
+__all__ = ["__version__", "create_app", "Config", "mount", "Emitter"]
 
 
 def __getattr__(name):
@@ -19,4 +22,10 @@ def __getattr__(name):
     if name == "Config":
         from .config import Config
         return Config
+    if name == "mount":
+        from .mount import mount
+        return mount
+    if name == "Emitter":
+        from .emitter import Emitter
+        return Emitter
     raise AttributeError("module 'realtime' has no attribute %r" % name)

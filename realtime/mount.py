@@ -1,0 +1,88 @@
+"""Mount the chat into an existing WSGI application (Flask, Django, Pyramid, ...)::
+
+    import realtime
+    app.wsgi_app = realtime.mount(app.wsgi_app, realtime.Config(store="sqlite:///chat.db"))
+
+Requests are split by path:
+
+- ``/socket.io/...``: the chat (Socket.IO, both transports);
+- ``<prefix>/`` and ``<prefix>/static/...``: the chat page and its assets
+  (``<prefix>/healthz`` and ``<prefix>/metrics`` too); ``<prefix>`` alone
+  redirects to ``<prefix>/`` so the page's relative asset URLs resolve;
+- everything else: the host application, untouched.
+
+The process must be gevent-patched and served by a WebSocket-capable gevent
+server: :func:`realtime.server.serve` or gunicorn's
+``geventwebsocket.gunicorn.workers.GeventWebSocketWorker`` (see
+``examples/flask_app.py``).
+"""
+
+from .web import _closing, _respond
+
+SOCKETIO_PATH = "/socket.io"
+
+
+class Mounted:
+    """The combined WSGI app; ``chat`` is the realtime :class:`~realtime.app.App`.
+
+    ``archive``, ``shutdown`` and ``close`` delegate to the chat so
+    :func:`realtime.server.serve` can run a mounted app like its own.
+    """
+
+    def __init__(self, host_app, chat, prefix):
+        self.host_app = host_app
+        self.chat = chat
+        self.prefix = prefix
+
+    @property
+    def archive(self):
+        return self.chat.archive
+
+    def shutdown(self, timeout):
+        self.chat.shutdown(timeout)
+
+    def close(self):
+        self.chat.close()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        if environ.get("HTTP_CONNECTION", "").lower() == "close":
+            start_response = _closing(start_response)
+        if path == SOCKETIO_PATH or path.startswith(SOCKETIO_PATH + "/"):
+            return self.chat(environ, start_response)
+        if self.prefix and path == self.prefix:
+            # Without the slash, the page's relative "static/..." URLs would
+            # resolve against the host's root.
+            query = environ.get("QUERY_STRING")
+            location = environ.get("SCRIPT_NAME", "") + self.prefix + "/"
+            if query:
+                location += "?" + query
+            return _respond(start_response, "308 Permanent Redirect", "text/plain",
+                            b"moved\n", [("Location", location)])
+        if (path.startswith(self.prefix + "/") if self.prefix else _is_page_path(path)):
+            inner = dict(environ)
+            inner["PATH_INFO"] = path[len(self.prefix):]
+            inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            return self.chat(inner, start_response)
+        return self.host_app(environ, start_response)
+
+
+def _is_page_path(path):
+    return path in ("/", "/index.html", "/healthz", "/metrics") or path.startswith("/static/")
+
+
+def mount(wsgi_app, config=None, prefix="/chat"):
+    """Return a WSGI app serving the chat beside ``wsgi_app``.
+
+    ``config`` is a :class:`realtime.Config` (defaults when None); ``prefix``
+    is where the page lives (``"/chat"`` serves it at ``/chat/``; ``""``
+    puts it at the root, in front of the host's ``/``).  Call ``.close()``
+    on the result at shutdown to flush the store.
+    """
+    prefix = (prefix or "").rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        raise ValueError("prefix must start with '/', e.g. '/chat'")
+    if prefix == SOCKETIO_PATH or prefix.startswith(SOCKETIO_PATH + "/"):
+        raise ValueError("prefix must not be inside %s/" % SOCKETIO_PATH)
+    from .app import create_app
+    return Mounted(wsgi_app, create_app(config), prefix)
