@@ -62,6 +62,7 @@ def test_metrics_prometheus_text(server):
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     assert 'realtime_events_total{event="rooms",ok="true"}' in text
     assert "realtime_connections 1.0" in text
+    assert "realtime_hub_lag_max_seconds" in text
     c.disconnect()
 
 

@@ -124,15 +124,27 @@ def test_sqlite_uses_wal(tmp_path):
     s.close()
 
 
-def test_sqlite_unwritable_path_raises_store_error(tmp_path):
-    """An unusable database file gives StoreError, not a crash."""
+def test_sqlite_deleted_file_raises_store_error(tmp_path):
+    """Writes to a deleted database file fail instead of vanishing into it."""
     path = tmp_path / "t.db"
     s = open_store("sqlite:///" + str(path))
-    s.close()
+    put(s, "r", "x")
     path.unlink()
-    path.mkdir()   # the file is now a directory: every query fails
-    with pytest.raises(StoreError):
-        put(s, "r", "x")
+    with pytest.raises(StoreError, match="unavailable"):
+        put(s, "r", "y")
+    s.close()
+
+
+def test_sqlite_replaced_file_raises_store_error(tmp_path):
+    """A database file swapped underneath the server is refused."""
+    path = tmp_path / "t.db"
+    s = open_store("sqlite:///" + str(path))
+    put(s, "r", "x")
+    path.rename(tmp_path / "old.db")
+    open_store("sqlite:///" + str(path)).close()
+    with pytest.raises(StoreError, match="replaced"):
+        s.latest("r", 1)
+    s.close()
 
 
 @pytest.mark.parametrize("url", ["postgres://x", "sqlite://", "nonsense"])
