@@ -57,3 +57,10 @@ def test_every_setting_has_flag_env_and_help():
     envs = [s.env for s in config.SETTINGS]
     assert len(set(names)) == len(names) and len(set(envs)) == len(envs)
     assert all(s.flag.startswith("--") and s.help for s in config.SETTINGS)
+
+
+def test_readme_documents_every_setting():
+    """README's settings table is the one generated from SETTINGS."""
+    import os
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    assert config.markdown_table() in readme
