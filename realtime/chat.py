@@ -13,6 +13,7 @@ import time
 import socketio
 
 from . import auth, rules
+from .namespace import Namespace
 from .rules import Invalid
 from .store import StoreError
 
@@ -56,7 +57,7 @@ class Conn:
         self.limiter = limiter
 
 
-class ChatNamespace(socketio.Namespace):
+class ChatNamespace(Namespace):
     """The ``/`` namespace; build it with the app's config, archive and presence."""
 
     def __init__(self, config, archive, presence, metrics):
@@ -74,9 +75,9 @@ class ChatNamespace(socketio.Namespace):
 
     # -- dispatch ---------------------------------------------------------
 
-    def trigger_event(self, event, *args):
+    def handle_event(self, event, *args):
         if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
+            return super().handle_event(event, *args)
         sid, payload = args[0], args[1:]
         started = time.perf_counter()
         if event not in EVENTS:
@@ -190,7 +191,8 @@ class ChatNamespace(socketio.Namespace):
             holding.pop(sid, None)
             if not holding:
                 del self._joining[room]
-        if floor is not None:
+        conn = self.conns.get(sid)
+        if floor is not None and conn is not None and room in conn.rooms:
             self._floors.setdefault(room, {})[sid] = floor
 
     def _forget(self, room, sid):

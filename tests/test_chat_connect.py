@@ -100,3 +100,21 @@ def test_secret_is_not_logged(secret_server):
     """The secret never appears in the server's output."""
     assert "s3cret-for-tests" not in secret_server.log()
     assert "names are unverified" not in secret_server.log()
+
+
+def test_client_event_named_disconnect_is_refused(connect, room):
+    """A client cannot trigger the server's disconnect handler with an event."""
+    a, b = connect("alice"), connect("bob")
+    a.call("join", {"room": room})
+    b.call("join", {"room": room})
+    assert b.call("disconnect", {})["ok"] is False
+    assert "bob" in a.call("join", {"room": room})["members"]
+    assert b.call("message", {"room": room, "text": "still here"})["ok"] is True
+
+
+def test_client_event_named_connect_is_refused(connect):
+    """A client cannot re-run authentication under another name."""
+    a = connect("alice")
+    ack = a.sio.call("connect", ({}, {"name": "mallory"}), timeout=5)
+    assert ack["ok"] is False
+    assert a.call("dm", {"to": "alice", "text": "x"})["message"]["from"] == "alice"
