@@ -18,10 +18,10 @@ def get(url):
 
 
 def test_page_is_html_loading_local_client(server):
-    """/ is the chat page and loads the Socket.IO client from /static."""
+    """/ is the chat page and loads the Socket.IO client from static/ (relative)."""
     status, headers, body = get(server.url + "/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert b"/static/socket.io.min.js" in body and b"//cdn" not in body
+    assert b"static/socket.io.min.js" in body and b"//cdn" not in body
 
 
 def test_socketio_client_is_served_locally(server):
