@@ -3,10 +3,12 @@
     python examples/flask_app.py [--port 5000] [--store sqlite:///chat.db] ...
 
 takes the same flags as ``realtime serve``; then open http://127.0.0.1:5000/
-(the Flask page) and http://127.0.0.1:5000/chat/ (the chat).  Under gunicorn:
+(the Flask page) and http://127.0.0.1:5000/chat/ (the chat).  Under gunicorn
+(settings from the environment):
 
+    REALTIME_STORE=sqlite:////srv/chat.db \\
     gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \\
-        --worker-connections 10000 'flask_app:create()'
+        --worker-connections 10000 --pythonpath examples 'flask_app:create()'
 """
 
 if __name__ == "__main__":
@@ -23,7 +25,13 @@ from realtime import config as settings  # noqa: E402
 
 
 def create(config=None):
-    """The Flask app with the chat mounted (``config``: a realtime.Config)."""
+    """The Flask app with the chat mounted.
+
+    ``config`` is a realtime.Config; by default the settings come from the
+    environment (``REALTIME_STORE``, ``REALTIME_SECRET``, ...), as under gunicorn.
+    """
+    if config is None:
+        config = settings.load([])
     app = Flask(__name__)
 
     @app.route("/")

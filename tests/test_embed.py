@@ -2,14 +2,17 @@
 
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from support import ROOT, Client, ServerProcess, timeout
+from support import ROOT, Client, ServerProcess, env_for, timeout
 
 pytest.importorskip("flask", reason="the Flask example needs flask (pip install '.[test]')")
 
@@ -112,3 +115,68 @@ def test_healthz_under_prefix(flask_server):
     status, _, body = get(flask_server.url + "/chat/healthz")
     assert status == 200
     assert b'"status": "ok"' in body
+
+
+def test_flask_example_under_gunicorn(tmp_path, room):
+    """The documented gunicorn command serves Flask, the page and the chat."""
+    log_path = tmp_path / "gunicorn.log"
+    store = "sqlite:///" + str(tmp_path / "chat.db")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k",
+             "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
+             "--worker-connections", "1000", "--no-control-socket", "-b", "127.0.0.1:0",
+             "--pythonpath", os.path.join(ROOT, "examples"), "flask_app:create()"],
+            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            env=env_for({"REALTIME_STORE": store, "REALTIME_RATE": "0"}))
+    try:
+        url = _gunicorn_url(log_path, proc)
+        assert b"Hello from Flask" in get(url + "/")[2]
+        assert get(url + "/chat/")[0] == 200
+        alice = Client(url, "alice")
+        try:
+            alice.call("join", {"room": room})
+            ack = alice.call("message", {"room": room, "text": "via gunicorn"})
+            assert alice.wait_for("message", lambda m: m["room"] == room) == ack["message"]
+        finally:
+            alice.disconnect()
+        assert (tmp_path / "chat.db").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout(15))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _gunicorn_url(log_path, proc):
+    """The URL from gunicorn's "Listening at" line, once its worker has booted."""
+    deadline = time.monotonic() + timeout(20)
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        found = re.search(r"Listening at: (http://\S+)", text)
+        if found and "Booting worker" in text:
+            url = found.group(1)
+            try:
+                get(url + "/chat/healthz")
+                return url
+            except OSError:
+                pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError("gunicorn did not start:\n" + log_path.read_text(errors="replace"))
+
+
+@pytest.mark.parametrize("prefix, reason", [("chat", "must start with '/'"),
+                                            ("/socket.io/chat", "must not be inside")])
+def test_mount_refuses_bad_prefix(prefix, reason):
+    """mount() refuses a prefix that is not a path or would hide the socket."""
+    import realtime
+
+    def host(environ, start_response):
+        start_response("200 OK", [])
+        return [b""]
+    with pytest.raises(ValueError, match=reason):
+        realtime.mount(host, prefix=prefix)
