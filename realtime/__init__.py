@@ -23,7 +23,9 @@ def __getattr__(name):
         from .config import Config
         return Config
     if name == "mount":
-        from .mount import mount
+        # The module is realtime.embed: a submodule named "mount" would replace
+        # this function as the package attribute once imported.
+        from .embed import mount
         return mount
     if name == "Emitter":
         from .emitter import Emitter
