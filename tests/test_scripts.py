@@ -152,11 +152,12 @@ def test_say_usage_error_exits_2(server):
     assert "--room" in result.stderr
 
 
-def test_listen_prints_live_messages_as_json_lines(server, room, listeners):
-    """listen prints each new message of the room as one JSON line."""
+def test_listen_prints_live_messages_as_json_lines(server, room, listeners, transport):
+    """listen prints each new message of the room as one JSON line, on either transport."""
     watcher = Client(server.url, "watcher")
     watcher.call("join", {"room": room})
-    lst = listeners("--url", server.url, "--name", "log", "--room", room)
+    lst = listeners("--url", server.url, "--name", "log", "--room", room,
+                    "--transport", transport)
     wait_joined(watcher, room, "log")
     stored = [watcher.call("message", {"room": room, "text": "m%d" % i})["message"]
               for i in range(3)]
@@ -215,3 +216,32 @@ def test_listen_reconnects_after_restart_without_loss(server_factory, room, list
     assert [lst.next(units=20) for _ in range(3)] == after
     lst.nothing()
     poster.disconnect()
+
+
+def test_listen_exits_0_when_reader_closes_pipe(server, room):
+    """`listen | head -n 1`: once head is gone, listen exits 0 without a traceback."""
+    poster = Client(server.url, "poster")
+    poster.call("join", {"room": room})
+    listen = subprocess.Popen(CLI + ["listen", "--url", server.url, "--name", "log",
+                                     "--room", room],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env_for())
+    head = subprocess.Popen(["head", "-n", "1"], stdin=listen.stdout, stdout=subprocess.PIPE,
+                            text=True)
+    listen.stdout.close()   # head holds the only read end now
+    try:
+        wait_joined(poster, room, "log")
+        poster.call("message", {"room": room, "text": "first"})
+        out, _ = head.communicate(timeout=timeout(10))
+        assert json.loads(out)["text"] == "first"
+        # The next messages make listen write into the closed pipe.
+        for i in range(3):
+            poster.call("message", {"room": room, "text": "more%d" % i})
+        assert listen.wait(timeout(10)) == 0
+        assert "Traceback" not in listen.stderr.read()
+    finally:
+        for proc in (listen, head):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        poster.disconnect()
