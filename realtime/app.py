@@ -18,6 +18,8 @@ from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
+from .guard import GuardedServer, add_metrics
+from .limits import Limits
 from .metrics import Metrics
 from .presence import LocalPresence
 from .store import StoreError, open_store
@@ -55,21 +57,27 @@ class App:
         kwargs = {}
         if config.redis:
             kwargs["client_manager"] = socketio.RedisManager(config.redis)
-        self.sio = socketio.Server(
+        self.limits = Limits(config)
+        self.sio = GuardedServer(
+            limits=self.limits,
+            packet_rate=config.parse("packet_rate"),
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
             cors_allowed_origins=_cors(config),
             max_http_buffer_size=config.max_packet,
             ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
             transports=["websocket"] if config.websocket_only else None,
             logger=False,
             engineio_logger=False,
             **kwargs)
-        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics)
+        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
+                                  limits=self.limits)
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
+        add_metrics(self.metrics.registry, self.sio)
         self.wsgi = HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render)
 
     def __call__(self, environ, start_response):

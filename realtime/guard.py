@@ -1,0 +1,319 @@
+"""The transport's defences against hostile clients.
+
+:class:`GuardedServer` is a ``socketio.Server`` that checks every packet
+before python-socketio sees it: per-connection packet rate, connection caps
+per address and in total (refused with a ``connect_error`` that says why),
+unknown namespaces (refused with an object, as protocol v5 wants, not a bare
+string), malformed packets (one throttled log line, no traceback), client
+events named like reserved ones (``connect``), and binary attachments (the
+chat protocol has none).  :func:`handler_class` gives the pywsgi handler that
+drops slow or silent HTTP clients and refuses oversized or flooding WebSocket
+frames before reading them::
+
+    sio = GuardedServer(limits=Limits(config), packet_rate=(300, 10.0), async_mode="gevent")
+    server = pywsgi.WSGIServer(addr, app, handler_class=handler_class(config))
+"""
+
+import gc
+import logging
+import time
+
+import gevent
+import greenlet
+import socketio
+from geventwebsocket.exceptions import ProtocolError
+from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Header, WebSocket
+from socketio import packet
+
+from .rules import RateLimiter
+
+log = logging.getLogger("realtime.guard")
+
+# Events a client must never trigger: they would re-run the connect handler
+# (another name on the same connection) or fake a disconnect.
+RESERVED = frozenset(("connect", "connect_error", "disconnect"))
+# Refused Engine.IO sessions linger until they read their refusal; beyond
+# this many at once, further ones get a bare HTTP 401.
+MAX_REFUSED_PENDING = 1000
+
+
+def client_address(environ):
+    """The peer address of a WSGI request (no proxy headers are trusted)."""
+    return environ.get("REMOTE_ADDR") or "unknown"
+
+
+class LogThrottle:
+    """At most ``burst`` warnings per ``window`` seconds; the rest are counted.
+
+    Hostile clients can provoke a warning per packet; this keeps the log
+    readable and bounded while still saying that something happened.
+    """
+
+    def __init__(self, logger, burst=10, window=60.0):
+        self.logger = logger
+        self.burst = burst
+        self.window = window
+        self._start = 0.0
+        self._count = 0
+        self.suppressed = 0
+
+    def warning(self, fmt, *args):
+        now = time.monotonic()
+        if now - self._start > self.window:
+            if self.suppressed:
+                self.logger.warning("%d more warnings about hostile clients were suppressed",
+                                    self.suppressed)
+            self._start, self._count, self.suppressed = now, 0, 0
+        self._count += 1
+        if self._count <= self.burst:
+            self.logger.warning(fmt, *args)
+        else:
+            self.suppressed += 1
+
+
+class _Session:
+    __slots__ = ("address", "refusal", "packets")
+
+    def __init__(self, address, refusal, packets):
+        self.address = address
+        self.refusal = refusal
+        self.packets = packets
+
+
+class GuardedServer(socketio.Server):
+    """``socketio.Server`` plus the checks above; ``limits`` is a :class:`Limits`."""
+
+    def __init__(self, *args, limits, packet_rate=(0, 0.0), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.packet_rate = packet_rate
+        self.sessions = {}           # eio_sid -> _Session
+        self.refused_pending = 0
+        self.bad_packets = 0         # for /metrics
+        self.floods = 0
+        self.warn = LogThrottle(log)
+
+    # -- Engine.IO sessions ----------------------------------------------------
+
+    def _handle_eio_connect(self, eio_sid, environ):
+        address = client_address(environ)
+        refusal = self.limits.open(address, time.monotonic())
+        if refusal is not None:
+            if self.refused_pending >= MAX_REFUSED_PENDING:
+                return False
+            self.refused_pending += 1
+        self.sessions[eio_sid] = _Session(address, refusal, RateLimiter(*self.packet_rate))
+        return super()._handle_eio_connect(eio_sid, environ)
+
+    def _handle_eio_disconnect(self, eio_sid, *args):
+        try:
+            return super()._handle_eio_disconnect(eio_sid, *args)
+        finally:
+            session = self.sessions.pop(eio_sid, None)
+            if session is not None:
+                if session.refusal is None:
+                    self.limits.close(session.address, time.monotonic())
+                else:
+                    self.refused_pending -= 1
+
+    def _close_soon(self, eio_sid):
+        # Closing from inside the socket's own reader would cut the refusal
+        # or ack still queued for it; let the writer flush first.
+        def close():
+            gevent.sleep(0.2)
+            try:
+                self.eio.disconnect(eio_sid)
+            except Exception:  # already gone
+                pass
+        self.start_background_task(close)
+
+    # -- packets ---------------------------------------------------------------
+
+    def _handle_eio_message(self, eio_sid, data):
+        session = self.sessions.get(eio_sid)
+        if session is not None and not session.packets.allow(time.monotonic()):
+            self.floods += 1
+            self.warn.warning("closing a connection from %s: more than %d packets in %gs",
+                              session.address, *self.packet_rate)
+            session.packets = RateLimiter(0, 0)      # warn once per connection
+            self.eio.disconnect(eio_sid)
+            return
+        if not isinstance(data, str):
+            # A binary attachment: the chat protocol has none; drop it.
+            self.bad_packets += 1
+            return
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+            self._dispatch(eio_sid, session, pkt)
+        except Exception as exc:
+            self.bad_packets += 1
+            self.warn.warning("closing a connection from %s after a malformed packet (%s: %s)",
+                              session.address if session else "?", type(exc).__name__,
+                              str(exc)[:80])
+            self._close_soon(eio_sid)
+
+    def _dispatch(self, eio_sid, session, pkt):
+        kind = pkt.packet_type
+        namespace = pkt.namespace or "/"
+        if kind == packet.CONNECT:
+            if session is not None and session.refusal is not None:
+                self._refuse(eio_sid, namespace, session.refusal)
+                self._close_soon(eio_sid)
+            elif namespace not in self.namespace_handlers and namespace not in self.handlers:
+                self._refuse(eio_sid, namespace, "unknown namespace %s" % namespace[:64])
+            elif self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
+                self._refuse(eio_sid, namespace, "already connected to %s" % namespace)
+            else:
+                self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == packet.DISCONNECT:
+            self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind == packet.EVENT:
+            event = pkt.data[0] if isinstance(pkt.data, list) and pkt.data else None
+            if not isinstance(event, str):
+                self._fail(eio_sid, pkt, "malformed event packet.")
+            elif event in RESERVED:
+                self._fail(eio_sid, pkt, "unknown event %r." % event)
+            else:
+                self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == packet.BINARY_EVENT:
+            # Answer at once; the attachments that follow are dropped above.
+            self._fail(eio_sid, pkt, "binary data is not accepted.")
+        elif kind in (packet.ACK, packet.BINARY_ACK):
+            pass                     # the server never asks clients for acks
+        else:
+            raise ValueError("unexpected packet type %r" % kind)
+
+    def _refuse(self, eio_sid, namespace, message):
+        self._send_packet(eio_sid, self.packet_class(
+            packet.CONNECT_ERROR, data={"message": message}, namespace=namespace))
+
+    def _fail(self, eio_sid, pkt, error):
+        self.bad_packets += 1
+        if pkt.id is None:
+            return
+        self._send_packet(eio_sid, self.packet_class(
+            packet.ACK, namespace=pkt.namespace, id=pkt.id,
+            data=[{"ok": False, "error": error}]))
+
+
+class CappedWebSocket(WebSocket):
+    """gevent-websocket's WebSocket that checks each frame header first.
+
+    A frame (or fragmented message) over ``max_message`` bytes closes the
+    connection (1009) before its payload is read; more frames than
+    ``frames`` allows closes it too (1008).
+    """
+
+    __slots__ = ("max_message", "frames", "_size")
+
+    def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None):
+        super().__init__(environ, stream, handler)
+        self.max_message = max_message
+        self.frames = frames
+        self._size = 0
+
+    def read_frame(self):
+        if self.frames is not None and not self.frames.allow(time.monotonic()):
+            self._refuse(1008, "too many frames")
+        header = Header.decode_header(self.stream)
+        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
+            self._size = 0
+        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY, self.OPCODE_CONTINUATION):
+            self._size += header.length
+            if self._size > self.max_message:
+                self._refuse(1009, "message too big")
+        elif header.length > 125:
+            raise ProtocolError("control frame too long")
+        if header.flags:
+            raise ProtocolError("reserved bits set")
+        if not header.length:
+            return header, b""
+        payload = self.raw_read(header.length)
+        if len(payload) != header.length:
+            raise ProtocolError("unexpected end of stream in a frame")
+        if header.mask:
+            payload = header.unmask_payload(payload)
+        return header, payload
+
+    def _refuse(self, code, reason):
+        log.debug("closing a WebSocket: %s", reason)
+        try:
+            self.close(code, reason)
+        except Exception:  # peer already gone
+            pass
+        raise ProtocolError(reason)
+
+
+def handler_class(config):
+    """The pywsgi handler class for ``config``: WebSocket + the checks above."""
+    header_timeout = float(config.header_timeout)
+    # An Engine.IO packet is one WebSocket message; allow the framing slack.
+    max_message = int(config.max_packet) + 16
+    frame_rate = config.parse("packet_rate")
+
+    class GuardedHandler(WebSocketHandler):
+        _header_timer = None
+
+        def handle_one_request(self):
+            # pywsgi waits forever for a request line and headers by default;
+            # a slow-loris client would hold its greenlet and socket.
+            timer = self._header_timer = gevent.Timeout(header_timeout) if header_timeout > 0 \
+                else None
+            if timer is not None:
+                timer.start()
+            try:
+                return super().handle_one_request()
+            except gevent.Timeout as exc:
+                if exc is not timer:
+                    raise
+                self.close_connection = True
+                return None
+            finally:
+                if timer is not None:
+                    timer.close()
+
+        def read_request(self, raw_requestline):
+            result = super().read_request(raw_requestline)
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            return result
+
+        def upgrade_connection(self):
+            result = super().upgrade_connection()
+            ws = getattr(self, "websocket", None)
+            if ws is not None and type(ws) is WebSocket:
+                frames = RateLimiter(*frame_rate) if frame_rate[0] else None
+                ws.closed = True      # its __del__ would send a close frame
+                self.websocket = CappedWebSocket(ws.environ, ws.stream, ws.handler,
+                                                 max_message, frames)
+                self.environ["wsgi.websocket"] = self.websocket
+            return result
+
+    return GuardedHandler
+
+
+def count_greenlets():
+    """Live greenlets in this process (a full gc scan: call it rarely)."""
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet))
+
+
+def add_metrics(registry, sio):
+    """Export the guard's counters, live greenlets and process memory on ``registry``."""
+    import prometheus_client as prom
+    prom.ProcessCollector(registry=registry)
+    gauges = (
+        ("realtime_greenlets", "Live greenlets (gc scan at scrape time).", count_greenlets),
+        ("realtime_bad_packets", "Malformed or unexpected packets dropped.",
+         lambda: sio.bad_packets),
+        ("realtime_packet_floods", "Connections closed for sending too many packets.",
+         lambda: sio.floods),
+        ("realtime_connections_capped", "Connections refused by a connection limit.",
+         lambda: sio.limits.refused),
+        ("realtime_engineio_sessions", "Open Engine.IO sessions (all namespaces).",
+         lambda: len(sio.sessions)),
+        ("realtime_tracked_addresses", "Client addresses with limit state.",
+         sio.limits.addresses),
+    )
+    for name, doc, fn in gauges:
+        prom.Gauge(name, doc, registry=registry).set_function(fn)
