@@ -16,8 +16,10 @@ frames before reading them::
 
 import gc
 import logging
+import struct
 import time
 
+import engineio
 import gevent
 import greenlet
 import socketio
@@ -72,6 +74,43 @@ class LogThrottle:
             self.suppressed += 1
 
 
+class _OneLine(logging.Filter):
+    """Turn library tracebacks into one throttled line (full ones at DEBUG level).
+
+    python-socketio and python-engineio log a traceback for many malformed
+    packets; a hostile client could fill the disk with them.
+    """
+
+    def __init__(self, throttle):
+        super().__init__()
+        self.throttle = throttle
+
+    def filter(self, record):
+        if record.exc_info and not logging.getLogger().isEnabledFor(logging.DEBUG):
+            exc = record.exc_info[1]
+            record.msg = "%s (%s: %s)" % (record.getMessage(), type(exc).__name__,
+                                          str(exc)[:80])
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        if record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if record.levelno == logging.WARNING:
+            self.throttle.warning("%s", record.getMessage())
+            return False
+        return True
+
+
+def library_logger(name, throttle):
+    """A logger for python-socketio/engineio: warnings and up, no tracebacks."""
+    logger = logging.getLogger("realtime." + name)
+    if not logger.filters:
+        logger.addFilter(_OneLine(throttle))
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.WARNING)     # their INFO lines come per packet
+    return logger
+
+
 class _Session:
     __slots__ = ("address", "refusal", "packets")
 
@@ -81,10 +120,29 @@ class _Session:
         self.packets = packets
 
 
+class GuardedEngineIO(engineio.Server):
+    """engineio.Server whose ``disconnect`` never waits for the peer."""
+
+    def disconnect(self, sid=None):
+        # engineio waits until the close packet is fetched; a polling client
+        # that never polls again (say, after POSTing a bad packet) would hold
+        # the calling request and its greenlet for good.
+        if sid is None:
+            return super().disconnect()
+        socket = self.sockets.pop(sid, None)
+        if socket is not None:
+            socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+
+
 class GuardedServer(socketio.Server):
     """``socketio.Server`` plus the checks above; ``limits`` is a :class:`Limits`."""
 
     def __init__(self, *args, limits, packet_rate=(0, 0.0), **kwargs):
+        warn = LogThrottle(log)
+        if not kwargs.get("logger"):
+            kwargs["logger"] = library_logger("socketio", warn)
+        if not kwargs.get("engineio_logger"):
+            kwargs["engineio_logger"] = library_logger("engineio", warn)
         super().__init__(*args, **kwargs)
         self.limits = limits
         self.packet_rate = packet_rate
@@ -92,7 +150,10 @@ class GuardedServer(socketio.Server):
         self.refused_pending = 0
         self.bad_packets = 0         # for /metrics
         self.floods = 0
-        self.warn = LogThrottle(log)
+        self.warn = warn
+
+    def _engineio_server_class(self):
+        return GuardedEngineIO
 
     # -- Engine.IO sessions ----------------------------------------------------
 
@@ -236,13 +297,28 @@ class CappedWebSocket(WebSocket):
             payload = header.unmask_payload(payload)
         return header, payload
 
+    def receive(self):
+        message = super().receive()
+        # engineio decodes a text frame without checking it first: an empty
+        # frame or an unknown packet type would end in a logged traceback.
+        if isinstance(message, str) and (not message or message[0] not in "0123456"):
+            log.debug("closing a WebSocket: not an Engine.IO packet")
+            self._close_with(1002, "not an Engine.IO packet")
+            return None
+        return message
+
     def _refuse(self, code, reason):
         log.debug("closing a WebSocket: %s", reason)
+        self._close_with(code, reason)
+        raise ProtocolError(reason)
+
+    def _close_with(self, code, reason):
+        # gevent-websocket's close() ignores its code argument: build the
+        # close payload (status code + reason) here.
         try:
-            self.close(code, reason)
+            self.close(message=struct.pack("!H", code) + reason.encode())
         except Exception:  # peer already gone
             pass
-        raise ProtocolError(reason)
 
 
 def handler_class(config):
