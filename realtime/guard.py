@@ -298,6 +298,10 @@ class CappedWebSocket(WebSocket):
         return header, payload
 
     def receive(self):
+        # A socket with data waiting never blocks, so a client that pipelines
+        # frames would keep this greenlet running and starve every other
+        # connection: yield to the hub once per message.
+        gevent.sleep(0)
         message = super().receive()
         # engineio decodes a text frame without checking it first: an empty
         # frame or an unknown packet type would end in a logged traceback.
