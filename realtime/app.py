@@ -86,7 +86,8 @@ class App:
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns)}
+                "connections": len(self.chat.conns),
+                "names": "unverified" if self.config.unverified else "verified"}
         try:
             self.archive.ping()
         except StoreError as exc:

@@ -325,6 +325,20 @@ class CappedWebSocket(WebSocket):
             pass
 
 
+def origin_allowed(config, environ):
+    """Whether a request's Origin may open a WebSocket (same rule as engineio's CORS)."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin or "*" in config.cors or origin in config.cors:
+        return True
+    scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", "")
+    own = {"%s://%s" % (scheme, host)}
+    # Behind a proxy the page's origin is the proxy's (engineio allows it too).
+    proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+    fhost = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+    own.add("%s://%s" % (proto, fhost))
+    return origin in own
+
+
 def handler_class(config):
     """The pywsgi handler class for ``config``: WebSocket + the checks above."""
     header_timeout = float(config.header_timeout)
@@ -360,6 +374,11 @@ def handler_class(config):
             return result
 
         def upgrade_connection(self):
+            # gevent-websocket answers 101 before the app runs, so engineio's
+            # origin check could only close an already open WebSocket.
+            if not origin_allowed(config, self.environ):
+                self.start_response("403 Forbidden", [("Content-Type", "text/plain")])
+                return [b"Not an accepted origin."]
             result = super().upgrade_connection()
             ws = getattr(self, "websocket", None)
             if ws is not None and type(ws) is WebSocket:
