@@ -92,7 +92,8 @@ def check_result(event, data, result):
         assert token is None or isinstance(token, str)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(event=st.sampled_from(sorted(CHECKS)), data=payloads())
 def test_checks_return_normalised_values_or_raise_invalid(event, data):
     """Any payload: a well-formed result or Invalid with one short sentence, nothing else."""
@@ -105,7 +106,7 @@ def test_checks_return_normalised_values_or_raise_invalid(event, data):
     check_result(event, data, result)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(name=texts)
 def test_check_name_never_returns_control_or_surrogate_characters(name):
     """A name passes only trimmed, 1-32 characters, no Cc/Cs characters."""
