@@ -90,6 +90,8 @@ class App:
                 "names": "unverified" if self.config.unverified else "verified"}
         try:
             self.archive.ping()
+            if self.archive.write_error:
+                raise StoreError(self.archive.write_error)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))

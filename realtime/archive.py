@@ -23,6 +23,13 @@ log = logging.getLogger("realtime.store")
 MAX_BATCH = 512
 
 
+def _captured(fn, *args):
+    try:
+        return False, fn(*args)
+    except Exception as exc:
+        return True, exc
+
+
 class Archive:
     def __init__(self, store, threads=2):
         self.store = store
@@ -34,11 +41,19 @@ class Archive:
         self._writer = gevent.spawn(self._write_loop)
         self.batches = 0          # for /metrics
         self.batched = 0
+        # The last write failure, until a write succeeds: reads may still work
+        # on a full or read-only disk, so /healthz needs this too.
+        self.write_error = None
 
     def _call(self, fn, *args):
         try:
             if self._pool is not None:
-                return self._pool.apply(fn, args)
+                # gevent prints a traceback for any exception a pool thread
+                # raises (a full disk would flood the log): carry it back instead.
+                failed, value = self._pool.apply(_captured, (fn,) + args)
+                if failed:
+                    raise value
+                return value
             return fn(*args)
         except StoreError:
             raise
@@ -67,11 +82,13 @@ class Archive:
                 try:
                     results = self._call(self.store.append_batch, [item for item, _ in batch])
                 except StoreError as exc:
+                    self.write_error = str(exc)
                     for _, waiter in batch:
                         waiter.set_exception(StoreError(str(exc)))
                     continue
                 finally:
                     self._busy = False
+                self.write_error = None
                 self.batches += 1
                 self.batched += len(batch)
                 for (_, waiter), res in zip(batch, results):
