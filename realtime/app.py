@@ -19,6 +19,7 @@ from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
 from .guard import GuardedServer, add_metrics
+from .hubwatch import HubWatch
 from .limits import Limits
 from .metrics import Metrics
 from .presence import LocalPresence
@@ -52,6 +53,7 @@ class App:
     def __init__(self, config):
         self.config = config
         self.metrics = Metrics()
+        self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(config.store))
         self.presence = LocalPresence()
         kwargs = {}
@@ -109,6 +111,7 @@ class App:
         self.archive.drain(timeout)
 
     def close(self):
+        self.hubwatch.stop()
         self.archive.close()
         self.presence.close()
 
