@@ -13,7 +13,7 @@ import gevent.event
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
-from .guard import handler_class
+from .handler import handler_class
 
 log = logging.getLogger("realtime.server")
 
