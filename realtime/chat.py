@@ -235,7 +235,12 @@ class ChatNamespace(Namespace):
             msg, created = result
             if created:
                 self.metrics.stored.inc()
-                self.broadcast(room, msg)
+                try:
+                    self.broadcast(room, msg)
+                except Exception:
+                    # Stored is stored: the ack must still go out, and
+                    # members catch up with `join` + `since`.
+                    log.exception("broadcast of message %s failed", msg["id"])
             later.resolve(ok(message=msg))
         self.archive.submit((room, conn.name, text, cid, now_ms()), stored)
         return later
