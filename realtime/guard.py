@@ -19,9 +19,9 @@ import time
 import engineio
 import gevent
 import greenlet
-import socketio
 from socketio import packet
 
+from .deferred import Server as DeferredServer
 from .rules import RateLimiter
 
 log = logging.getLogger("realtime.guard")
@@ -128,8 +128,11 @@ class GuardedEngineIO(engineio.Server):
             socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
 
 
-class GuardedServer(socketio.Server):
-    """``socketio.Server`` plus the checks above; ``limits`` is a :class:`Limits`."""
+class GuardedServer(DeferredServer):
+    """The app's ``socketio.Server`` (with deferred acks) plus the checks above.
+
+    ``limits`` is a :class:`realtime.limits.Limits`.
+    """
 
     def __init__(self, *args, limits, packet_rate=(0, 0.0), **kwargs):
         warn = LogThrottle(log)

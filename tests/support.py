@@ -13,12 +13,7 @@ import tempfile
 import threading
 import time
 
-import engineio.payload
 import socketio
-
-# The python-engineio *client* drops a polling response with more than 16
-# packets (a burst of broadcasts); the server sends them all in one response.
-engineio.payload.Payload.max_decode_packets = 512
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Every test client comes from 127.0.0.1, so the per-address flood limits are
