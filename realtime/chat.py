@@ -15,6 +15,7 @@ import socketio
 from . import auth, rules
 from .deferred import Later
 from .namespace import Namespace
+from .limits import client_address
 from .rules import Invalid
 from .store import StoreError
 
@@ -127,7 +128,7 @@ class ChatNamespace(Namespace):
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
         self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
-                               environ.get("REMOTE_ADDR"),
+                               client_address(environ),
                                rules.RateLimiter(*self.config.parse("join_rate")))
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))

@@ -22,6 +22,7 @@ import greenlet
 from socketio import packet
 
 from .deferred import Server as DeferredServer
+from .limits import client_address
 from .rules import RateLimiter
 
 log = logging.getLogger("realtime.guard")
@@ -32,11 +33,6 @@ RESERVED = frozenset(("connect", "connect_error", "disconnect"))
 # Refused Engine.IO sessions linger until they read their refusal; beyond
 # this many at once, further ones get a bare HTTP 401.
 MAX_REFUSED_PENDING = 1000
-
-
-def client_address(environ):
-    """The peer address of a WSGI request (no proxy headers are trusted)."""
-    return environ.get("REMOTE_ADDR") or "unknown"
 
 
 class LogThrottle:

@@ -14,11 +14,31 @@ pass the current time in (``time.monotonic()``), so it is easy to test::
 Every limit of 0 is off.
 """
 
+import ipaddress
+
 from .rules import RateLimiter
 
 TOO_MANY_FROM_ADDRESS = "too many connections from your address"
 TOO_MANY_IN_TOTAL = "the server is full; try again later"
 TOO_FAST = "too many connection attempts from your address; try again in a few seconds"
+
+
+def client_address(environ):
+    """The key limits are counted under: the peer address of a WSGI request.
+
+    IPv6 clients usually hold a whole /64, so they are counted per /64; no
+    proxy header is trusted (any client could forge one).
+    """
+    address = environ.get("REMOTE_ADDR") or "unknown"
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network("%s/64" % ip, strict=False))
+    return str(ip)
 
 
 class _Entry:

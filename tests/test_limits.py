@@ -156,3 +156,14 @@ def test_refused_connections_are_not_counted():
     lim.open("a", 0)
     assert lim.open("a", 0) == TOO_MANY_FROM_ADDRESS
     assert lim.total == 1
+
+
+def test_client_address_groups_ipv6_by_64():
+    """IPv6 clients are counted per /64, IPv4 (and mapped IPv4) per address."""
+    from realtime.limits import client_address
+    assert client_address({"REMOTE_ADDR": "10.1.2.3"}) == "10.1.2.3"
+    assert client_address({"REMOTE_ADDR": "::ffff:10.1.2.3"}) == "10.1.2.3"
+    a = client_address({"REMOTE_ADDR": "2001:db8:1:2:aaaa::1"})
+    assert a == client_address({"REMOTE_ADDR": "2001:db8:1:2:bbbb::9"}) == "2001:db8:1:2::/64"
+    assert client_address({"REMOTE_ADDR": "2001:db8:1:3::1"}) != a
+    assert client_address({}) == "unknown"
