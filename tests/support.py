@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # off unless a test passes its own flags (later flags win).
 NO_FLOOD_LIMITS = ["--address-rate", "0", "--join-rate", "0", "--address-join-rate", "0",
                    "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
-                   "--packet-rate", "0"]
+                   "--packet-rate", "0", "--max-queue", "0"]
 UNIT = float(os.environ.get("REALTIME_TEST_UNIT", "1"))
 
 

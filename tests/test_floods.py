@@ -1,8 +1,10 @@
 """Flood limits against the real server: caps, per-address rates, a flooder next to others."""
 
+import json
 import statistics
 import threading
 import time
+import urllib.request
 
 import pytest
 import socketio
@@ -184,3 +186,27 @@ def test_flooder_does_not_stop_other_clients(server_factory, room):
 def _stats(values):
     values = sorted(values)
     return statistics.median(values), values[int(len(values) * 0.95)], values[-1]
+
+
+def test_client_that_does_not_read_is_disconnected(server_factory, room):
+    """Broadcasts piling up for a client that never fetches them (--max-queue) drop it."""
+    srv = server_factory("--max-queue", "20")
+    base = srv.url + "/socket.io/?EIO=4&transport=polling"
+    opened = urllib.request.urlopen(base, timeout=timeout(5)).read().decode()
+    session = base + "&sid=" + json.loads(opened[1:])["sid"]
+
+    def post(body):
+        urllib.request.urlopen(urllib.request.Request(session, data=body.encode()),
+                               timeout=timeout(5)).read()
+    post('40{"name":"sleeper"}')
+    post('421["join",{"room":"%s"}]' % room)          # then it never polls again
+    sender = Client(srv.url, "sender")
+    try:
+        sender.call("join", {"room": room})
+        for i in range(40):
+            assert sender.call("message", {"room": room, "text": "m%d" % i})["ok"] is True
+        left = sender.wait_for("presence", lambda p: p["name"] == "sleeper")
+        assert left["event"] == "leave"
+        assert sender.call("message", {"room": room, "text": "still fine"})["ok"] is True
+    finally:
+        sender.disconnect()
