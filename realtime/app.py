@@ -77,8 +77,10 @@ class App:
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
+        # "unverified" lets the page warn that names are not checked (no secret)
+        # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns)}
+                "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
             self.archive.ping()
         except StoreError as exc:
