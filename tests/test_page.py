@@ -290,3 +290,28 @@ def test_screenshots_desktop_and_phone(server_factory, a, b, clients):
     finally:
         a.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert a.severe_logs() == []
+
+
+def test_network_drop_catches_up_past_500(server, a, clients, room):
+    """After a dropped connection the page pages through more than 500 missed messages."""
+    a.open(server.url, "rita").join(room)
+    writer = clients(server.url, "sven")
+    seed(writer, room, ["first"])
+    a.wait_texts(["first"])
+    # Grab the page's socket through the client library, then cut the transport
+    # with automatic reconnection off, so the page misses what comes next.
+    a.js("""var emit = io.Socket.prototype.emit;
+            io.Socket.prototype.emit = function () {
+              if (this.nsp === '/') window.__sock = this;
+              return emit.apply(this, arguments);
+            };""")
+    a.find("#composer-input").send_keys("x")
+    a.wait(lambda: a.js("return !!window.__sock;"))
+    a.find("#composer-input").send_keys(Keys.BACKSPACE)
+    a.js("window.__sock.io.reconnection(false); window.__sock.io.engine.close();")
+    a.wait(lambda: a.conn_state() != "connected")
+    missed = ["missed %03d" % i for i in range(510)]
+    seed(writer, room, missed)
+    a.js("window.__sock.io.reconnection(true); window.__sock.connect();")
+    a.wait_texts(["first"] + missed, units=20)
+    assert a.conn_state() == "connected"
