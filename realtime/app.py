@@ -18,6 +18,7 @@ from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
+from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
 from .store import StoreError, open_store
@@ -50,6 +51,7 @@ class App:
     def __init__(self, config):
         self.config = config
         self.metrics = Metrics()
+        self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(config.store))
         self.presence = LocalPresence()
         kwargs = {}
@@ -100,6 +102,7 @@ class App:
         self.archive.drain(timeout)
 
     def close(self):
+        self.hubwatch.stop()
         self.archive.close()
         self.presence.close()
 
