@@ -1,10 +1,13 @@
 """The browser chat page (web/) in real headless Chromium against the real server."""
 
+import json
 import os
 import struct
 import time
+import urllib.request
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 import browser
@@ -80,6 +83,19 @@ def test_two_pages_chat(server, a, b, room):
     assert a.severe_logs() == [] and b.severe_logs() == []
 
 
+def test_keyboard_only_chat(server, a, room):
+    """With the keyboard alone: skip link to the message box, type, Enter sends."""
+    a.open(server.url, "kim").join(room)
+    a.d.refresh()   # focus starts at the top of a freshly loaded page
+    a.wait_synced(room)
+    ActionChains(a.d).send_keys(Keys.TAB).perform()
+    assert a.js("return document.activeElement.className;") == "skip-link"
+    a.d.switch_to.active_element.send_keys(Keys.ENTER)
+    a.wait(lambda: a.js("return document.activeElement.id;") == "composer-input")
+    a.d.switch_to.active_element.send_keys("typed without a mouse" + Keys.ENTER)
+    a.wait_texts(["typed without a mouse"])
+
+
 def test_name_is_remembered(server, a):
     """After a reload the page signs in again with the remembered name, no dialog."""
     a.open(server.url, "carol")
@@ -94,6 +110,15 @@ def test_demo_mode_notice(server, a):
     a.open(server.url, "dora")
     notice = a.find("#demo-notice")
     assert notice.is_displayed() and "not verified" in notice.text
+
+
+def test_healthz_says_whether_names_are_verified(server, server_factory):
+    """/healthz tells the page whether names are unverified (no secret) or need tokens."""
+    with urllib.request.urlopen(server.url + "/healthz", timeout=timeout(5)) as r:
+        assert json.load(r)["unverified"] is True
+    srv = server_factory("--secret", "another-secret")
+    with urllib.request.urlopen(srv.url + "/healthz", timeout=timeout(5)) as r:
+        assert json.load(r)["unverified"] is False
 
 
 def test_token_required_with_secret(server_factory, a):

@@ -214,7 +214,7 @@ export function renderLists() {
     var v = S.views.get("room:" + room);
     var unread = v ? v.unread : 0;
     totalUnread += unread;
-    var li = convButton("#" + room, counts.get(room), unread, v && v === S.current,
+    var li = convButton("#" + room, counts.get(room) || null, unread, v && v === S.current,
                         function () { openRoom(room); });
     if (v && v.joined) li.firstChild.classList.add("joined");
     list.appendChild(li);
