@@ -130,7 +130,7 @@ class Page:
     def open(self, url, name, token=None):
         """Load the page with empty storage, pick ``name``, wait until connected."""
         self.d.get(url + "/")
-        self.js("localStorage.clear();")
+        self.js("localStorage.clear(); sessionStorage.clear();")
         self.d.get(url + "/")
         self.d.get_log("browser")   # start each test with an empty console
         self.wait(lambda: self.js("return document.getElementById('login').open;"))

@@ -112,6 +112,16 @@ def test_demo_mode_notice(server, a):
     assert notice.is_displayed() and "not verified" in notice.text
 
 
+def test_demo_notice_can_be_hidden_for_the_session(server, a):
+    """The demo-mode notice can be dismissed; it stays hidden on reload in that tab."""
+    a.open(server.url, "dora")
+    a.find("#demo-dismiss").click()
+    a.wait(lambda: not a.find("#demo-notice").is_displayed())
+    a.d.refresh()
+    a.wait_synced("lobby")
+    assert a.js("return document.getElementById('demo-notice').hidden;") is True
+
+
 def test_healthz_says_whether_names_are_verified(server, server_factory):
     """/healthz tells the page whether names are unverified (no secret) or need tokens."""
     with urllib.request.urlopen(server.url + "/healthz", timeout=timeout(5)) as r:

@@ -5,7 +5,7 @@
  * typing.js, connection.js (sockets and sign-in).
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
+import {$, S, storage, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
 import {dmView, renderLists, roomView, scrollToBottom, show} from "./views.js";
 import {leaveCurrent, openRoom, refreshRooms} from "./rooms.js";
 import {send} from "./outbox.js";
@@ -54,6 +54,11 @@ export function wire() {
     input.focus();
   });
   $("leave-btn").addEventListener("click", leaveCurrent);
+  $("demo-dismiss").addEventListener("click", function () {
+    $("demo-notice").hidden = true;
+    try { sessionStorage.setItem(KEY_NOTICE, "1"); } catch (e) { /* not remembered */ }
+    input.focus();
+  });
   $("change-name").addEventListener("click", function () { openLogin(""); });
   $("login-form").addEventListener("submit", onLoginSubmit);
   $("login-cancel").addEventListener("click", closeLogin);

@@ -5,7 +5,7 @@
  *   connect();                   // with S.me (and S.token) set
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NAME, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
+import {$, S, storage, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
 import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTypingLine, setTyping} from "./views.js";
 import {joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
 import {echoed, flushQueue, setState} from "./outbox.js";
@@ -133,7 +133,9 @@ export function checkServer() {
   return fetch("/healthz", {cache: "no-store"}).then(function (r) { return r.json(); })
     .then(function (h) {
       if (typeof h.unverified === "boolean") S.unverified = h.unverified;
-      $("demo-notice").hidden = S.unverified !== true;
+      var dismissed = false;
+      try { dismissed = !!sessionStorage.getItem(KEY_NOTICE); } catch (e) { /* shown */ }
+      $("demo-notice").hidden = S.unverified !== true || dismissed;
     }, function () { /* unknown: a refused connect will tell */ });
 }
 

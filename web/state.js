@@ -10,6 +10,7 @@
 
 export var KEY_NAME = "realtime.name", KEY_TOKEN = "realtime.token";
 export var KEY_ROOMS = "realtime.rooms", KEY_VIEW = "realtime.view";
+export var KEY_NOTICE = "realtime.demo-notice-hidden";   // sessionStorage: hidden until the tab closes
 export var LOBBY = "lobby";
 export var ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
 export var ACK_MS = 10000;            // an ack later than this: treat the send as lost
