@@ -10,14 +10,14 @@ worker; both need a gevent-patched process.
 
 import logging
 
-import engineio.payload
 import socketio
 
-from . import __version__
+from . import __version__, enginefix
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
+from .deferred import Server
 from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
@@ -25,10 +25,6 @@ from .store import StoreError, open_store
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
-
-# python-engineio silently drops a polling POST with more than 16 packets; the
-# packet-size limit already bounds a POST, so allow a burst.
-engineio.payload.Payload.max_decode_packets = 512
 
 
 def _cors(config):
@@ -49,6 +45,7 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
+        enginefix.apply()
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
@@ -57,7 +54,7 @@ class App:
         kwargs = {}
         if config.redis:
             kwargs["client_manager"] = socketio.RedisManager(config.redis)
-        self.sio = socketio.Server(
+        self.sio = Server(
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
