@@ -59,6 +59,7 @@ class App:
         self.sio = GuardedServer(
             limits=self.limits,
             packet_rate=config.parse("packet_rate"),
+            max_queue=config.max_queue,
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,

@@ -97,6 +97,9 @@ SETTINGS = (
     Setting("packet_rate", "--packet-rate", "REALTIME_PACKET_RATE", "300/10", _rate,
             "packets and WebSocket frames allowed per connection as COUNT/SECONDS; "
             "a connection over it is closed; 0 turns it off"),
+    Setting("max_queue", "--max-queue", "REALTIME_MAX_QUEUE", 1000, int,
+            "packets waiting for one client that does not read before it is "
+            "disconnected; 0 means no cap"),
     Setting("header_timeout", "--header-timeout", "REALTIME_HEADER_TIMEOUT", 10.0, float,
             "seconds a client may take to send an HTTP request line and headers"),
     Setting("cors", "--cors", "REALTIME_CORS", "", _origins,

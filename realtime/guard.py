@@ -111,7 +111,34 @@ class _Session:
 
 
 class GuardedEngineIO(engineio.Server):
-    """engineio.Server whose ``disconnect`` never waits for the peer."""
+    """engineio.Server whose ``disconnect`` never waits for the peer, and
+    which drops a client whose unsent packets pile up past ``max_queue``."""
+
+    max_queue = 0
+    slow_clients = 0          # for /metrics
+    _dropping = frozenset()
+
+    def send_packet(self, sid, pkt):
+        socket = self.sockets.get(sid)
+        if socket is not None and self.max_queue and socket.queue.qsize() >= self.max_queue:
+            # A client that does not read (but still answers pings) would
+            # make the server hold every broadcast for it in memory.
+            if sid not in self._dropping:
+                self._dropping = self._dropping | {sid}
+                self.slow_clients += 1
+                log.info("disconnecting a client that does not read (%d packets queued)",
+                         socket.queue.qsize())
+                self.start_background_task(self._drop, sid)
+            return
+        return super().send_packet(sid, pkt)
+
+    def _drop(self, sid):
+        # Not from inside send_packet: that may run in the middle of a
+        # broadcast loop over the room this client is about to leave.
+        try:
+            self.disconnect(sid)
+        finally:
+            self._dropping = self._dropping - {sid}
 
     def disconnect(self, sid=None):
         # engineio waits until the close packet is fetched; a polling client
@@ -130,13 +157,14 @@ class GuardedServer(DeferredServer):
     ``limits`` is a :class:`realtime.limits.Limits`.
     """
 
-    def __init__(self, *args, limits, packet_rate=(0, 0.0), **kwargs):
+    def __init__(self, *args, limits, packet_rate=(0, 0.0), max_queue=0, **kwargs):
         warn = LogThrottle(log)
         if not kwargs.get("logger"):
             kwargs["logger"] = library_logger("socketio", warn)
         if not kwargs.get("engineio_logger"):
             kwargs["engineio_logger"] = library_logger("engineio", warn)
         super().__init__(*args, **kwargs)
+        self.eio.max_queue = max_queue
         self.limits = limits
         self.packet_rate = packet_rate
         self.sessions = {}           # eio_sid -> _Session
@@ -268,6 +296,8 @@ def add_metrics(registry, sio):
          lambda: sio.floods),
         ("realtime_connections_capped", "Connections refused by a connection limit.",
          lambda: sio.limits.refused),
+        ("realtime_slow_clients", "Clients disconnected for not reading their messages.",
+         lambda: sio.eio.slow_clients),
         ("realtime_engineio_sessions", "Open Engine.IO sessions (all namespaces).",
          lambda: len(sio.sessions)),
         ("realtime_tracked_addresses", "Client addresses with limit state.",
