@@ -10,25 +10,22 @@ worker; both need a gevent-patched process.
 
 import logging
 
-import engineio.payload
 import socketio
 
-from . import __version__
+from . import __version__, enginefix
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
+from .guard import GuardedServer, add_metrics
 from .hubwatch import HubWatch
+from .limits import Limits
 from .metrics import Metrics
 from .presence import LocalPresence
 from .store import StoreError, open_store
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
-
-# python-engineio silently drops a polling POST with more than 16 packets; the
-# packet-size limit already bounds a POST, so allow a burst.
-engineio.payload.Payload.max_decode_packets = 512
 
 
 def _cors(config):
@@ -49,6 +46,7 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
+        enginefix.apply()
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
@@ -57,21 +55,28 @@ class App:
         kwargs = {}
         if config.redis:
             kwargs["client_manager"] = socketio.RedisManager(config.redis)
-        self.sio = socketio.Server(
+        self.limits = Limits(config)
+        self.sio = GuardedServer(
+            limits=self.limits,
+            packet_rate=config.parse("packet_rate"),
+            max_queue=config.max_queue,
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
             cors_allowed_origins=_cors(config),
             max_http_buffer_size=config.max_packet,
             ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
             transports=["websocket"] if config.websocket_only else None,
             logger=False,
             engineio_logger=False,
             **kwargs)
-        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics)
+        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
+                                  limits=self.limits)
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
+        add_metrics(self.metrics.registry, self.sio)
         self.wsgi = HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render)
 
     def __call__(self, environ, start_response):
@@ -79,10 +84,14 @@ class App:
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
+        # "unverified" lets the page warn that names are not checked (no secret)
+        # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns)}
+                "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
             self.archive.ping()
+            if self.archive.write_error:
+                raise StoreError(self.archive.write_error)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))

@@ -13,7 +13,9 @@ import time
 import socketio
 
 from . import auth, rules
+from .deferred import Later
 from .namespace import Namespace
+from .limits import client_address
 from .rules import Invalid
 from .store import StoreError
 
@@ -49,19 +51,22 @@ def user_room(name):
 class Conn:
     """What the server keeps per connection."""
 
-    __slots__ = ("name", "rooms", "limiter")
+    __slots__ = ("name", "rooms", "limiter", "address", "joins")
 
-    def __init__(self, name, limiter):
+    def __init__(self, name, limiter, address=None, joins=None):
         self.name = name
         self.rooms = set()
         self.limiter = limiter
+        self.address = address
+        self.joins = joins
 
 
 class ChatNamespace(Namespace):
     """The ``/`` namespace; build it with the app's config, archive and presence."""
 
-    def __init__(self, config, archive, presence, metrics):
+    def __init__(self, config, archive, presence, metrics, limits=None):
         super().__init__("/")
+        self.limits = limits      # per-address rates (realtime.limits), optional
         self.config = config
         self.archive = archive
         self.presence = presence
@@ -85,7 +90,13 @@ class ChatNamespace(Namespace):
             event = "unknown"
         else:
             result = self._dispatch(event, sid, payload)
-        self.metrics.event(event, result.get("ok", False), time.perf_counter() - started)
+
+        def measure(ack):
+            self.metrics.event(event, ack.get("ok", False), time.perf_counter() - started)
+        if isinstance(result, Later):
+            result.then(measure)
+        else:
+            measure(result)
         return result
 
     def _dispatch(self, event, sid, payload):
@@ -116,7 +127,9 @@ class ChatNamespace(Namespace):
         except Invalid as exc:
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
-        self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate))
+        self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
+                               client_address(environ),
+                               rules.RateLimiter(*self.config.parse("join_rate")))
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))
         self.metrics.connections.inc()
@@ -140,7 +153,20 @@ class ChatNamespace(Namespace):
 
     # -- events -----------------------------------------------------------
 
+    def _allowed(self, conn, kind):
+        """Count one event against the connection's and the address's rate."""
+        now = time.monotonic()
+        own = conn.limiter if kind == "message" else conn.joins
+        if own is not None and not own.allow(now):
+            return False
+        if self.limits is None:
+            return True
+        check = self.limits.allow_message if kind == "message" else self.limits.allow_join
+        return check(conn.address, now)
+
     def on_join(self, sid, conn, data):
+        if not self._allowed(conn, "join"):
+            return fail("rate limited")
         room, since = rules.check_join(data)
         fresh = room not in conn.rooms
         if fresh:
@@ -211,16 +237,32 @@ class ChatNamespace(Namespace):
         return ok(room=room)
 
     def on_message(self, sid, conn, data):
-        if not conn.limiter.allow(time.monotonic()):
+        if not self._allowed(conn, "message"):
             return fail("rate limited")
         room, text, cid = rules.check_message(data, self.config.max_text)
         if room not in conn.rooms:
             raise Invalid("you are not in room %s; join it first." % room)
-        msg, created = self.archive.append(room, conn.name, text, cid, now_ms())
-        if created:
-            self.metrics.stored.inc()
-            self.broadcast(room, msg)
-        return ok(message=msg)
+        # Stored, then broadcast, then acked, in the order this connection
+        # sent them; the connection's next event need not wait for the disk.
+        later = Later()
+
+        def stored(result):
+            if isinstance(result, StoreError):
+                log.warning("message from %s not stored: %s", sid, result)
+                later.resolve(fail("the message store is unavailable; please try again."))
+                return
+            msg, created = result
+            if created:
+                self.metrics.stored.inc()
+                try:
+                    self.broadcast(room, msg)
+                except Exception:
+                    # Stored is stored: the ack must still go out, and
+                    # members catch up with `join` + `since`.
+                    log.exception("broadcast of message %s failed", msg["id"])
+            later.resolve(ok(message=msg))
+        self.archive.submit((room, conn.name, text, cid, now_ms()), stored)
+        return later
 
     def broadcast(self, room, msg):
         """Send a stored message to the room, minus connections that have it (see on_join)."""
@@ -261,7 +303,7 @@ class ChatNamespace(Namespace):
         return ok()
 
     def on_dm(self, sid, conn, data):
-        if not conn.limiter.allow(time.monotonic()):
+        if not self._allowed(conn, "message"):
             return fail("rate limited")
         to, text = rules.check_dm(data, self.config.max_text)
         if not self.presence.online(to):

@@ -16,6 +16,11 @@ import time
 import socketio
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Every test client comes from 127.0.0.1, so the per-address flood limits are
+# off unless a test passes its own flags (later flags win).
+NO_FLOOD_LIMITS = ["--address-rate", "0", "--join-rate", "0", "--address-join-rate", "0",
+                   "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
+                   "--packet-rate", "0", "--max-queue", "0"]
 UNIT = float(os.environ.get("REALTIME_TEST_UNIT", "1"))
 
 
@@ -32,6 +37,15 @@ def env_for(extra=None):
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the test process dies (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class ServerProcess:
@@ -58,11 +72,11 @@ class ServerProcess:
     def start(self, port=0):
         cmd = self.command or [sys.executable, "-m", "realtime", "serve"]
         cmd = cmd + ["--host", "127.0.0.1", "--port", str(port),
-                     "--store", self.store, "--rate", self.rate] + self.args
+                     "--store", self.store, "--rate", self.rate] + NO_FLOOD_LIMITS + self.args
         self.starts += 1
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=self.cwd,
-                                     env=env_for(self.env))
+                                     env=env_for(self.env), preexec_fn=die_with_parent)
         log.close()
         lines = queue.Queue()
         threading.Thread(target=self._read, args=(self.proc.stdout, lines), daemon=True).start()
