@@ -9,19 +9,22 @@ worker; both need a gevent-patched process.
 """
 
 import logging
+import time
 
 import engineio.payload
+import gevent
 import socketio
 
 from . import __version__
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
-from .config import Config
+from .config import SETTINGS, Config
 from .metrics import Metrics
 from .presence import LocalPresence
+from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
-from .web import HttpApp
+from .web import HttpApp, _closing
 
 log = logging.getLogger("realtime")
 
@@ -44,17 +47,34 @@ def _cors(config):
     return check
 
 
+_DEFAULT_STORE = next(s.default for s in SETTINGS if s.name == "store")
+
+
+def store_url(config):
+    """The store to open: with ``--redis`` and no other ``--store``, Redis itself."""
+    if config.redis and config.store == _DEFAULT_STORE:
+        return config.redis
+    return config.store
+
+
 class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
         self.config = config
         self.metrics = Metrics()
-        self.archive = Archive(open_store(config.store))
-        self.presence = LocalPresence()
+        self.archive = Archive(open_store(store_url(config)))
+        self.stopping = False
+        self.websocket_reported = False     # see selfcheck.WebSocketCheck
         kwargs = {}
         if config.redis:
-            kwargs["client_manager"] = socketio.RedisManager(config.redis)
+            from .presence_redis import RedisPresence
+            from .pubsub import ChatRedisManager
+            kwargs["client_manager"] = ChatRedisManager(config.redis)
+            self.presence = RedisPresence(config.redis, config.presence_ttl,
+                                          on_change=self._presence_changed)
+        else:
+            self.presence = LocalPresence()
         self.sio = socketio.Server(
             async_mode="gevent",
             async_handlers=False,
@@ -70,10 +90,21 @@ class App:
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
-        self.wsgi = HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render)
+        if config.redis:
+            kwargs["client_manager"].chat = self.chat
+        self.wsgi = WebSocketCheck(
+            HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
 
     def __call__(self, environ, start_response):
+        if self.stopping:
+            # Keep-alive connections must not carry a reconnect back in here.
+            start_response = _closing(start_response)
         return self.wsgi(environ, start_response)
+
+    def _presence_changed(self, room, name, event, count):
+        """Presence changes found by Redis presence (a reaped process, a resync)."""
+        self.sio.emit("presence", {"room": room, "name": name, "event": event,
+                                   "count": count}, room=room, namespace="/")
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
@@ -81,6 +112,11 @@ class App:
                 "connections": len(self.chat.conns)}
         try:
             self.archive.ping()
+            if hasattr(self.presence, "ping"):
+                try:
+                    self.presence.ping()
+                except Exception as exc:
+                    raise StoreError("presence: redis is unavailable (%s)" % exc)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))
@@ -89,13 +125,30 @@ class App:
         return True, body
 
     def shutdown(self, timeout):
-        """Close every connection (clients will reconnect elsewhere) and flush the store."""
-        for sid in list(self.sio.eio.sockets):
+        """Graceful stop within ``timeout`` s: refuse new events and connections,
+        let events in flight finish (their acks go out), then drop every
+        connection so its client reconnects (to another process) and flush
+        the store.  Call :meth:`close` after.
+        """
+        deadline = time.monotonic() + timeout
+        self.stopping = self.chat.stopping = True
+        log.info("stopping: %d connection(s), %d event(s) in flight",
+                 len(self.sio.eio.sockets), self.chat.inflight)
+        # Acks of events in flight are queued before the close below.
+        while self.chat.inflight and time.monotonic() < deadline - timeout / 4:
+            gevent.sleep(0.01)
+        if self.chat.inflight:
+            log.warning("stopping: %d event(s) still in flight after %.1f s",
+                        self.chat.inflight, timeout * 3 / 4)
+        # No Engine.IO close packet and no Socket.IO disconnect: both make
+        # clients stay away; a dropped transport makes them reconnect.
+        for sid, sock in list(self.sio.eio.sockets.items()):
             try:
-                self.sio.eio.disconnect(sid)
+                sock.close(wait=False, abort=True,
+                           reason=self.sio.eio.reason.SERVER_DISCONNECT)
             except Exception:  # a socket already closing
                 log.debug("closing %s failed", sid, exc_info=True)
-        self.archive.drain(timeout)
+        self.archive.drain(max(0.0, deadline - time.monotonic()))
 
     def close(self):
         self.archive.close()

@@ -20,6 +20,11 @@ log = logging.getLogger("realtime.chat")
 
 EVENTS = ("join", "leave", "message", "history", "typing", "dm", "rooms")
 
+# After a join, live copies of messages already in the join ack are dropped
+# for this long: a message stored by another process may arrive through
+# Redis after the ack that already held it.
+FLOOR_SECONDS = 10.0
+
 
 def now_ms():
     return time.time_ns() // 1_000_000
@@ -67,7 +72,11 @@ class ChatNamespace(socketio.Namespace):
         # live copies are held back and merged into the join ack instead, so a
         # message is neither missed nor delivered twice around a join.
         self._joining = {}
+        # room -> {sid: (highest id in its join ack, expiry)}: see FLOOR_SECONDS.
+        self._floors = {}
         self._rate = config.rate_limit
+        self.stopping = False     # graceful stop: refuse new work (App.shutdown)
+        self.inflight = 0         # events being handled now
 
     # -- dispatch ---------------------------------------------------------
 
@@ -79,8 +88,14 @@ class ChatNamespace(socketio.Namespace):
         if event not in EVENTS:
             result = fail("unknown event %r." % str(event)[:40])
             event = "unknown"
+        elif self.stopping:
+            result = fail("the server is shutting down; reconnect and try again.")
         else:
-            result = self._dispatch(event, sid, payload)
+            self.inflight += 1
+            try:
+                result = self._dispatch(event, sid, payload)
+            finally:
+                self.inflight -= 1
         self.metrics.event(event, result.get("ok", False), time.perf_counter() - started)
         return result
 
@@ -105,6 +120,8 @@ class ChatNamespace(socketio.Namespace):
     # -- connection -------------------------------------------------------
 
     def on_connect(self, sid, environ, auth_data=None):
+        if self.stopping:
+            raise socketio.exceptions.ConnectionRefusedError("the server is shutting down")
         try:
             name, token = rules.check_auth(auth_data)
             if self.config.secret:
@@ -128,6 +145,9 @@ class ChatNamespace(socketio.Namespace):
 
     def _exit(self, sid, conn, room):
         conn.rooms.discard(room)
+        floors = self._floors.get(room)
+        if floors and floors.pop(sid, None) and not floors:
+            del self._floors[room]
         last, count = self.presence.exit(room, conn.name)
         if last:
             self.emit("presence", {"room": room, "name": conn.name, "event": "leave",
@@ -162,6 +182,9 @@ class ChatNamespace(socketio.Namespace):
             top = history[-1]["id"] if history else (since or 0)
             if not (since is not None and more):
                 history = history + [m for m in held if m["id"] > top]
+            if history:
+                self._floors.setdefault(room, {})[sid] = (
+                    history[-1]["id"], time.monotonic() + FLOOR_SECONDS)
         return ok(room=room, members=self.presence.members(room), history=history,
                   more=more)
 
@@ -194,13 +217,29 @@ class ChatNamespace(socketio.Namespace):
 
     def broadcast(self, room, msg):
         """Send a stored message to the room (held back for joiners, see on_join)."""
+        skip = self.hold(room, msg)
+        self.emit("message", msg, room=room, skip_sid=skip or None)
+
+    def hold(self, room, msg):
+        """The sids that must not get ``msg`` live: joiners (it goes into their
+        join ack) and fresh joiners whose ack already had it."""
+        skip = []
         holding = self._joining.get(room)
         if holding:
             for held in holding.values():
                 held.append(msg)
-            self.emit("message", msg, room=room, skip_sid=list(holding))
-        else:
-            self.emit("message", msg, room=room)
+            skip.extend(holding)
+        floors = self._floors.get(room)
+        if floors:
+            now = time.monotonic()
+            for sid, (top, until) in list(floors.items()):
+                if until < now:
+                    del floors[sid]
+                elif msg["id"] <= top:
+                    skip.append(sid)
+            if not floors:
+                del self._floors[room]
+        return skip
 
     def on_history(self, sid, conn, data):
         room, before, limit = rules.check_history(data)
