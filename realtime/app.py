@@ -9,7 +9,9 @@ worker; both need a gevent-patched process.
 """
 
 import logging
+import socket
 import time
+import weakref
 
 import engineio.payload
 import gevent
@@ -47,6 +49,13 @@ def _cors(config):
     return check
 
 
+def _tcp_socket(environ):
+    """The connection's socket under gevent's pywsgi (its input file's raw socket)."""
+    stream = environ.get("wsgi.input")
+    stream = getattr(stream, "rfile", stream)
+    return getattr(getattr(stream, "raw", None), "_sock", None)
+
+
 _DEFAULT_STORE = next(s.default for s in SETTINGS if s.name == "store")
 
 
@@ -66,6 +75,8 @@ class App:
         self.archive = Archive(open_store(store_url(config)))
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
+        self._websockets = set()            # open gevent-websocket connections
+        self._sockets = weakref.WeakSet()   # TCP connections that sent a request
         kwargs = {}
         if config.redis:
             from .presence_redis import RedisPresence
@@ -99,7 +110,23 @@ class App:
         if self.stopping:
             # Keep-alive connections must not carry a reconnect back in here.
             start_response = _closing(start_response)
-        return self.wsgi(environ, start_response)
+        sock = _tcp_socket(environ)
+        if sock is not None:
+            self._sockets.add(sock)
+        ws = environ.get("wsgi.websocket")
+        if ws is None:
+            return self.wsgi(environ, start_response)
+        # A WebSocket lives exactly as long as this call: track it for shutdown.
+        self._websockets.add(ws)
+        try:
+            return self.wsgi(environ, start_response)
+        finally:
+            self._websockets.discard(ws)
+            # pywsgi would wait for another request on this TCP connection
+            # (and hold a gunicorn worker's graceful stop until its timeout).
+            handler = getattr(ws, "handler", None)
+            if handler is not None:
+                handler.close_connection = True
 
     def _presence_changed(self, room, name, event, count):
         """Presence changes found by Redis presence (a reaped process, a resync)."""
@@ -148,11 +175,32 @@ class App:
                            reason=self.sio.eio.reason.SERVER_DISCONNECT)
             except Exception:  # a socket already closing
                 log.debug("closing %s failed", sid, exc_info=True)
+        # gevent-websocket's close leaves the TCP socket to the client; one
+        # that does not close it would hold the worker until its hard timeout.
+        with gevent.Timeout(min(1.0, max(0.0, deadline - time.monotonic())), False):
+            while self._websockets:
+                gevent.sleep(0.02)
+        for ws in list(self._websockets):
+            try:
+                ws.handler.socket.shutdown(socket.SHUT_RDWR)
+            except (AttributeError, OSError):
+                pass
+        # Idle keep-alive connections wait for a next request that may never
+        # come; end their read side (a response being written still goes out).
+        for sock in list(self._sockets):
+            try:
+                sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
         self.archive.drain(max(0.0, deadline - time.monotonic()))
+        log.info("stopping: connections dropped, store flushed")
 
-    def close(self):
-        self.archive.close()
+    def close(self, timeout=5.0):
+        """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
         self.presence.close()
+        # A write blocked in a native thread would make the pool wait for it.
+        with gevent.Timeout(timeout, False):
+            self.archive.close()
 
 
 def create_app(config=None):

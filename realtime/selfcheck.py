@@ -64,6 +64,11 @@ class Host:
         return None
 
     @property
+    def first(self):
+        """Whether this is the first worker gunicorn started (says deployment-wide things once)."""
+        return getattr(self.worker, "age", 1) == 1
+
+    @property
     def websocket(self):
         """True/False when the worker class says whether upgrades work; None if unknown."""
         if self.kind != "gunicorn":
@@ -92,7 +97,7 @@ def problems(config, host):
         found.append(NOT_PATCHED)
     if host.websocket is False and _gevent_websocket_installed():
         found.append(NO_WEBSOCKET)
-    if host.workers > 1 and not config.redis:
+    if host.workers > 1 and not config.redis and host.first:
         found.append(MANY_WORKERS % host.workers)
     return found
 

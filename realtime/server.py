@@ -45,16 +45,16 @@ def serve(app, config, out=sys.stdout):
     shown = "[%s]" % host if ":" in host else host
     selfcheck.startup(app, config, selfcheck.Host("realtime serve"))
     log.info("websocket handler: %s.%s", WebSocketHandler.__module__, WebSocketHandler.__name__)
-    print("listening on http://%s:%d" % (shown, port), file=out, flush=True)
-
     stopping = gevent.event.Event()
 
     def on_signal(signum):
         log.info("received %s, stopping", signal.Signals(signum).name)
         stopping.set()
 
+    # Handlers first: a signal right after the start-up line must stop cleanly.
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, on_signal, signum)
+    print("listening on http://%s:%d" % (shown, port), file=out, flush=True)
     stopping.wait()
     stop(server, app, config.shutdown_timeout)
 
@@ -66,5 +66,5 @@ def stop(server, app, timeout):
     app.shutdown(timeout * 0.8)
     # Dropped connections end their handlers at once; cut any left over.
     server.stop(timeout=max(0.1, timeout - (time.monotonic() - started)))
-    app.close()
+    app.close(timeout=max(0.5, timeout - (time.monotonic() - started)))
     log.info("stopped in %.1f s", time.monotonic() - started)
