@@ -103,6 +103,7 @@ class App:
         self.sio.register_namespace(self.clock)
         if config.redis:
             kwargs["client_manager"].chat = self.chat
+            kwargs["client_manager"].on_resubscribe = self._resubscribed
         self.wsgi = WebSocketCheck(
             HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
 
@@ -127,6 +128,22 @@ class App:
             handler = getattr(ws, "handler", None)
             if handler is not None:
                 handler.close_connection = True
+
+    def _resubscribed(self):
+        """Broadcasts were missed meanwhile: clients reconnect and replay with ``since``."""
+        log.warning("message queue: dropping %d connection(s) so their clients replay "
+                    "missed messages", len(self.sio.eio.sockets))
+        self.sio.start_background_task(self._drop_connections)
+
+    def _drop_connections(self):
+        # No Engine.IO close packet and no Socket.IO disconnect: both make
+        # clients stay away; a dropped transport makes them reconnect.
+        for sid, sock in list(self.sio.eio.sockets.items()):
+            try:
+                sock.close(wait=False, abort=True,
+                           reason=self.sio.eio.reason.SERVER_DISCONNECT)
+            except Exception:  # a socket already closing
+                log.debug("closing %s failed", sid, exc_info=True)
 
     def _presence_changed(self, room, name, event, count):
         """Presence changes found by Redis presence (a reaped process, a resync)."""
@@ -167,14 +184,7 @@ class App:
         if self.chat.inflight:
             log.warning("stopping: %d event(s) still in flight after %.1f s",
                         self.chat.inflight, timeout * 3 / 4)
-        # No Engine.IO close packet and no Socket.IO disconnect: both make
-        # clients stay away; a dropped transport makes them reconnect.
-        for sid, sock in list(self.sio.eio.sockets.items()):
-            try:
-                sock.close(wait=False, abort=True,
-                           reason=self.sio.eio.reason.SERVER_DISCONNECT)
-            except Exception:  # a socket already closing
-                log.debug("closing %s failed", sid, exc_info=True)
+        self._drop_connections()
         # gevent-websocket's close leaves the TCP socket to the client; one
         # that does not close it would hold the worker until its hard timeout.
         with gevent.Timeout(min(1.0, max(0.0, deadline - time.monotonic())), False):

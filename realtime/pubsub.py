@@ -11,11 +11,25 @@ so a connection joining meanwhile gets each message once (in its join ack
 or live, never both).  The manager emits to this process's connections
 before it publishes, so local clients keep getting events while Redis is
 down (the publish then fails and is logged).
+
+Pub/sub does not queue: what other processes broadcast while this one's
+subscriber is disconnected is lost for its clients.  So after any
+subscriber outage the subscriber retries every second at most, and once it
+is back ``on_resubscribe`` runs: the app drops its connections, and the
+clients reconnect and replay what they missed with ``join`` + ``since``
+(the messages themselves are in the store).
 """
+
+import logging
+import time
 
 import socketio
 
 from .store.redis import hide_password
+
+log = logging.getLogger("realtime.pubsub")
+
+RETRY_MAX = 1.0     # seconds between subscribe attempts, at most
 
 
 class ChatRedisManager(socketio.RedisManager):
@@ -27,6 +41,30 @@ class ChatRedisManager(socketio.RedisManager):
         super().__init__(url, **kwargs)
         self.chat = None
         self.url = url
+        self.on_resubscribe = None      # fn() after a subscriber outage ended
+
+    def _redis_listen_with_retries(self):
+        """Subscribe; after a failure retry quickly and report the recovery."""
+        delay = 0.1
+        failed = False
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                if failed:
+                    log.warning("message queue: subscribed to redis again")
+                    failed = False
+                    if self.on_resubscribe is not None:
+                        self.on_resubscribe()
+                delay = 0.1
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                if not failed:
+                    log.error("message queue: lost redis (%s); broadcasts from other "
+                              "processes are missed until it is back", exc)
+                failed = True
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
 
     def _handle_emit(self, message):
         if (self.chat is not None and message.get("host_id") != self.host_id

@@ -27,9 +27,10 @@ def free_port():
 
 
 class RedisServer:
-    """``redis-server`` on a free port, no persistence; ``restart()`` keeps the port."""
+    """``redis-server`` on a free port (persistent with ``persist=True``); ``restart()`` keeps the port."""
 
-    def __init__(self):
+    def __init__(self, persist=False):
+        self.persist = persist      # appendonly + fsync always: data survives restart()
         self.dir = tempfile.mkdtemp(prefix="realtime-redis-")
         self.port = free_port()
         self.url = "redis://127.0.0.1:%d/0" % self.port
@@ -39,7 +40,8 @@ class RedisServer:
         log = open(os.path.join(self.dir, "redis.log"), "ab")
         self.proc = subprocess.Popen(
             [REDIS_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+             "--appendonly", "yes" if self.persist else "no", "--appendfsync", "always",
+             "--dir", self.dir],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         import redis
