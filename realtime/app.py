@@ -22,6 +22,7 @@ from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import SETTINGS, Config
+from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
 from .selfcheck import WebSocketCheck
@@ -72,6 +73,7 @@ class App:
     def __init__(self, config):
         self.config = config
         self.metrics = Metrics()
+        self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(store_url(config)))
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
@@ -103,6 +105,7 @@ class App:
         self.sio.register_namespace(self.clock)
         if config.redis:
             kwargs["client_manager"].chat = self.chat
+            self.chat.ordered = False       # messages of other processes interleave
             kwargs["client_manager"].on_resubscribe = self._resubscribed
         self.wsgi = WebSocketCheck(
             HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
@@ -207,6 +210,7 @@ class App:
 
     def close(self, timeout=5.0):
         """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
+        self.hubwatch.stop()
         self.presence.close()
         # A write blocked in a native thread would make the pool wait for it.
         with gevent.Timeout(timeout, False):

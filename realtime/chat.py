@@ -13,17 +13,16 @@ import time
 import socketio
 
 from . import auth, rules
+from .namespace import Namespace
 from .rules import Invalid
 from .store import StoreError
 
 log = logging.getLogger("realtime.chat")
 
-EVENTS = ("join", "leave", "message", "history", "typing", "dm", "rooms")
+# A floor above any id: a connection catching up gets no live messages.
+CATCHING_UP = float("inf")
 
-# After a join, live copies of messages already in the join ack are dropped
-# for this long: a message stored by another process may arrive through
-# Redis after the ack that already held it.
-FLOOR_SECONDS = 10.0
+EVENTS = ("join", "leave", "message", "history", "typing", "dm", "rooms")
 
 
 def now_ms():
@@ -58,7 +57,7 @@ class Conn:
         self.limiter = limiter
 
 
-class ChatNamespace(socketio.Namespace):
+class ChatNamespace(Namespace):
     """The ``/`` namespace; build it with the app's config, archive and presence."""
 
     def __init__(self, config, archive, presence, metrics):
@@ -68,21 +67,22 @@ class ChatNamespace(socketio.Namespace):
         self.presence = presence
         self.metrics = metrics
         self.conns = {}
-        # room -> {sid: buffered messages} for connections inside join(): their
-        # live copies are held back and merged into the join ack instead, so a
-        # message is neither missed nor delivered twice around a join.
+        # room -> {sid: held messages} for connections inside join().
         self._joining = {}
-        # room -> {sid: (highest id in its join ack, expiry)}: see FLOOR_SECONDS.
+        # room -> {sid: id}: broadcasts up to that id skip sid (it has them).
         self._floors = {}
         self._rate = config.rate_limit
+        # One process broadcasts in id order; with Redis, other processes'
+        # messages arrive in any order, so floors stay until leave or rejoin.
+        self.ordered = True
         self.stopping = False     # graceful stop: refuse new work (App.shutdown)
         self.inflight = 0         # events being handled now
 
     # -- dispatch ---------------------------------------------------------
 
-    def trigger_event(self, event, *args):
+    def handle_event(self, event, *args):
         if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
+            return super().handle_event(event, *args)
         sid, payload = args[0], args[1:]
         started = time.perf_counter()
         if event not in EVENTS:
@@ -145,9 +145,7 @@ class ChatNamespace(socketio.Namespace):
 
     def _exit(self, sid, conn, room):
         conn.rooms.discard(room)
-        floors = self._floors.get(room)
-        if floors and floors.pop(sid, None) and not floors:
-            del self._floors[room]
+        self._forget(room, sid)
         last, count = self.presence.exit(room, conn.name)
         if last:
             self.emit("presence", {"room": room, "name": conn.name, "event": "leave",
@@ -165,35 +163,57 @@ class ChatNamespace(socketio.Namespace):
             if first:
                 self.emit("presence", {"room": room, "name": conn.name, "event": "join",
                                        "count": count}, room=room, skip_sid=sid)
-            held = self._joining.setdefault(room, {})[sid] = []
+        held = self._hold(room, sid)
         try:
             if since is None:
                 history, more = self.archive.latest(room, rules.JOIN_HISTORY)
             else:
                 history, more = self.archive.after(room, since, rules.SINCE_LIMIT)
         except StoreError:
+            self._release(room, sid, None)
             if fresh:
-                self._stop_holding(room, sid)
                 self.leave_room(sid, room)
                 self._exit(sid, conn, room)
             raise
-        if fresh:
-            self._stop_holding(room, sid)
+        if since is not None and more:
+            # Catching up: live messages would jump ahead of the pages still
+            # to fetch, so none go to this connection until it joins again.
+            self._release(room, sid, CATCHING_UP)
+        else:
             top = history[-1]["id"] if history else (since or 0)
-            if not (since is not None and more):
-                history = history + [m for m in held if m["id"] > top]
-            if history:
-                self._floors.setdefault(room, {})[sid] = (
-                    history[-1]["id"], time.monotonic() + FLOOR_SECONDS)
+            history = history + [m for m in held if m["id"] > top]
+            self._release(room, sid, history[-1]["id"] if history else top)
         return ok(room=room, members=self.presence.members(room), history=history,
                   more=more)
 
-    def _stop_holding(self, room, sid):
+    # A message is committed before it is broadcast, and a join's history read
+    # runs concurrently; so around a join the same message could come both in
+    # the history and live, or (read before commit, broadcast before entering)
+    # not at all.  While a join reads, its live copies are held and merged into
+    # the ack; afterwards broadcasts at or below the history's last id skip it.
+
+    def _hold(self, room, sid):
+        self._floors.get(room, {}).pop(sid, None)
+        held = []
+        self._joining.setdefault(room, {})[sid] = held
+        return held
+
+    def _release(self, room, sid, floor):
         holding = self._joining.get(room)
         if holding is not None:
             holding.pop(sid, None)
             if not holding:
                 del self._joining[room]
+        conn = self.conns.get(sid)
+        if floor is not None and conn is not None and room in conn.rooms:
+            self._floors.setdefault(room, {})[sid] = floor
+
+    def _forget(self, room, sid):
+        floors = self._floors.get(room)
+        if floors is not None:
+            floors.pop(sid, None)
+            if not floors:
+                del self._floors[room]
 
     def on_leave(self, sid, conn, data):
         room = rules.check_leave(data)
@@ -216,27 +236,26 @@ class ChatNamespace(socketio.Namespace):
         return ok(message=msg)
 
     def broadcast(self, room, msg):
-        """Send a stored message to the room (held back for joiners, see on_join)."""
-        skip = self.hold(room, msg)
-        self.emit("message", msg, room=room, skip_sid=skip or None)
+        """Send a stored message to the room, minus connections that have it (see on_join)."""
+        self.emit("message", msg, room=room, skip_sid=self.hold(room, msg))
 
     def hold(self, room, msg):
-        """The sids that must not get ``msg`` live: joiners (it goes into their
-        join ack) and fresh joiners whose ack already had it."""
-        skip = []
+        """The sids that must not get ``msg`` live (see on_join); realtime.pubsub
+        calls it too, for messages that other processes stored."""
+        skip = None
         holding = self._joining.get(room)
         if holding:
             for held in holding.values():
                 held.append(msg)
-            skip.extend(holding)
+            skip = list(holding)
         floors = self._floors.get(room)
         if floors:
-            now = time.monotonic()
-            for sid, (top, until) in list(floors.items()):
-                if until < now:
+            for sid, floor in list(floors.items()):
+                if msg["id"] <= floor:
+                    skip = (skip or []) + [sid]
+                elif self.ordered:
+                    # Broadcasts go out in id order: nothing lower will follow.
                     del floors[sid]
-                elif msg["id"] <= top:
-                    skip.append(sid)
             if not floors:
                 del self._floors[room]
         return skip

@@ -27,6 +27,11 @@ class Server(pywsgi.WSGIServer):
         kwargs.setdefault("log", None)
         kwargs.setdefault("error_log", logging.getLogger("realtime.wsgi"))
         super().__init__(listener, app, **kwargs)
+        # gevent-websocket logs every request at INFO through server.logger;
+        # keep that access log for --log-level debug only.
+        self.logger = logging.getLogger("realtime.access")
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.setLevel(logging.WARNING)
 
     def handle(self, sock, address):
         # Nagle against delayed ACK stalls each request/ack round trip ~40 ms.

@@ -1,5 +1,6 @@
-"""The Redis store: the store contract, shared by several store instances (processes),
-failing cleanly while Redis is down and recovering by itself."""
+"""The Redis store beyond the common contract (tests/test_store.py runs that too):
+shared by several store instances (processes), failing cleanly while Redis is down
+and recovering by itself."""
 
 import pytest
 
@@ -44,15 +45,6 @@ def test_password_is_hidden_in_describe(redis_server):
     assert "sekrit" not in s.describe() and "***" in s.describe()
 
 
-def test_message_shape_and_text_survive(store):
-    """A stored message keeps its fields; HTML, quotes, emoji and NUL come back as sent."""
-    text = 'hi <b>"x"</b> \\ \u00e9 \U0001F600 \x00 end'
-    msg, created = put(store, "r", text, ts=1764240000123)
-    assert created and msg == {"id": 1, "room": "r", "name": "alice", "text": text,
-                               "ts": 1764240000123}
-    assert store.latest("r", 5) == ([msg], False)
-
-
 def test_ids_increase_per_room_across_instances(url):
     """Two store instances (two processes) interleaving appends get strictly increasing ids."""
     a, b = open_store(url), open_store(url)
@@ -75,43 +67,6 @@ def test_cid_is_idempotent_across_instances_and_rooms(url):
     assert put(b, "r1", "three", name="bob", cid="c1")[1]
     a.close()
     b.close()
-
-
-def test_duplicate_cid_within_one_batch(store):
-    """A batch holding a resend stores it once."""
-    out = store.append_batch([("r", "a", "x", "c", 1), ("r", "a", "x", "c", 1)])
-    assert [created for _, created in out] == [True, False]
-    assert out[0][0] == out[1][0]
-
-
-def test_paging(store):
-    """latest, after and before page like the other stores, with `more`."""
-    ids = [put(store, "r", str(i))[0]["id"] for i in range(7)]
-    msgs, more = store.latest("r", 5)
-    assert [m["id"] for m in msgs] == ids[2:] and more
-    assert store.latest("r", 7)[1] is False
-    msgs, more = store.after("r", ids[1], 3)
-    assert [m["id"] for m in msgs] == ids[2:5] and more
-    assert [m["id"] for m in store.after("r", ids[3], 10)[0]] == ids[4:]
-    assert store.after("r", ids[3], 10)[1] is False
-    msgs, more = store.before("r", ids[5], 2)
-    assert [m["id"] for m in msgs] == ids[3:5] and more
-    msgs, more = store.before("r", ids[2], 10)
-    assert [m["id"] for m in msgs] == ids[:2] and not more
-
-
-def test_rooms_are_separate(store):
-    """Each room has its own sequence and history."""
-    put(store, "a", "1")
-    put(store, "a", "2")
-    assert put(store, "b", "1")[0]["id"] == 1
-    assert store.has_room("a") and store.has_room("b") and not store.has_room("c")
-
-
-def test_dm_ids_are_unique_and_increasing(store):
-    """dm ids come from one deployment-wide counter."""
-    ids = [store.next_dm_id() for _ in range(5)]
-    assert ids == sorted(set(ids))
 
 
 def test_down_then_back(redis_server):
