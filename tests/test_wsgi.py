@@ -64,3 +64,27 @@ def test_startup_log_is_clean(gunicorn):
     log = gunicorn.wait_log("transports: websocket and long-polling")
     assert "server: gunicorn, 1 worker(s)" in log
     assert " ERROR " not in log and "Traceback" not in log
+
+
+def test_two_workers_share_the_chat_through_redis(room):
+    """gunicorn -w 2 with REALTIME_REDIS: WebSocket clients spread over both workers chat."""
+    from support_deploy import RedisServer
+    with RedisServer() as r:
+        srv = GunicornProcess(replace={"1": "2"},
+                              env={"REALTIME_REDIS": r.url, "REALTIME_WEBSOCKET_ONLY": "1"})
+        srv.start()
+        people = []
+        try:
+            srv.wait_log("Booting worker", units=5)
+            people = [Client(srv.url, "p%d" % i, transport="websocket") for i in range(6)]
+            for p in people:
+                assert p.call("join", {"room": room})["ok"]
+            assert people[0].call("join", {"room": room})["members"] == \
+                sorted("p%d" % i for i in range(6))
+            sent = people[-1].call("message", {"room": room, "text": "to all"})["message"]
+            for p in people:
+                assert p.wait_for("message", lambda m: m["id"] == sent["id"])["text"] == "to all"
+        finally:
+            for p in people:
+                p.disconnect()
+            srv.kill()
