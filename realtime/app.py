@@ -187,7 +187,12 @@ class App:
         if self.chat.inflight:
             log.warning("stopping: %d event(s) still in flight after %.1f s",
                         self.chat.inflight, timeout * 3 / 4)
+        detach = getattr(self.presence, "detach", None)
+        if detach is not None:
+            detach()
         self._drop_connections()
+        if detach is not None:
+            self.presence.close()       # the leaves of everyone here, at once
         # gevent-websocket's close leaves the TCP socket to the client; one
         # that does not close it would hold the worker until its hard timeout.
         with gevent.Timeout(min(1.0, max(0.0, deadline - time.monotonic())), False):

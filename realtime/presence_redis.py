@@ -161,6 +161,7 @@ class RedisPresence:
         self._synced = False            # own share in Redis equals ``local``
         self.up = False
         self._closed = False
+        self._detached = False          # stopping: see detach()
         with self._lock:
             self._sync()
         self._heart = gevent.spawn(self._heartbeat)
@@ -168,7 +169,7 @@ class RedisPresence:
     # -- Redis calls that fall back to the local view ----------------------
 
     def _apply(self, keys, field, name, room, delta):
-        if not self._synced:
+        if not self._synced or self._detached:
             return None
         try:
             n, count = self._change(keys=keys, args=[field, name, room, delta])
@@ -222,6 +223,8 @@ class RedisPresence:
             local = self.local.exit(room, name)
             got = self._apply([self.own, P + "room:" + room, P + "rooms"],
                               _room_field(room, name), name, room, -1)
+        if self._detached:
+            return False, local[1]      # close() reports the leaves, deployment-wide
         if got is None or got[0] < 0:
             return local
         return got[0] <= 0, got[1]
@@ -316,6 +319,13 @@ class RedisPresence:
                 self.beat()
             except Exception:
                 log.exception("presence heartbeat failed")
+
+    def detach(self):
+        """Stop updating Redis per connection: a stopping process drops all its
+        connections, and :meth:`close` then takes its whole share out in one
+        script and reports who left (one round trip instead of one per
+        connection and room)."""
+        self._detached = True
 
     def close(self):
         """Stop the heartbeat and take this process's share out of Redis."""

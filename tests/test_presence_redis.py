@@ -115,3 +115,18 @@ def test_close_takes_the_share_out(make):
     a.enter("lobby", "alice")
     a.close()
     assert b.members("lobby") == [] and b.rooms() == []
+
+
+def test_detached_close_reports_each_real_leave_once(make):
+    """A stopping instance (detach, drop everyone, close) reports in one go only the
+    people who are gone everywhere."""
+    a, b = make(), make()
+    a.enter("lobby", "alice")
+    a.enter("lobby", "bob")
+    b.enter("lobby", "bob")
+    a.detach()
+    assert a.exit("lobby", "alice") == (False, 1)       # no per-connection leave
+    assert a.exit("lobby", "bob") == (False, 0)
+    a.close()
+    assert a.changes == [("lobby", "alice", "leave", 1)]
+    assert b.members("lobby") == ["bob"]

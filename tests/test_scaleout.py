@@ -313,3 +313,27 @@ def test_redis_restart_mid_chat(clients, room):
         finally:
             for s in servers:
                 s.kill()
+
+
+def test_sigterm_of_one_process_reports_only_real_leaves(redis_server, clients, room):
+    """A process stopping gracefully: people only there leave at once, a person with
+    another tab elsewhere stays, and the stopped process's share is gone."""
+    servers = start_cluster(redis_server.url, 2)
+    try:
+        watcher = clients(servers[0], "watcher")
+        bob_here = clients(servers[0], "bob")
+        bob_there = clients(servers[1], "bob", "polling")
+        dave = clients(servers[1], "dave")
+        for c in (watcher, bob_here, bob_there, dave):
+            c.call("join", {"room": room})
+        import signal
+        assert servers[1].stop(signal.SIGTERM) == 0
+        left = watcher.wait_for("presence", lambda p: p["event"] == "leave", units=2)
+        assert left == {"room": room, "name": "dave", "event": "leave", "count": 2}
+        time.sleep(timeout(0.3))
+        assert [p["name"] for p in watcher.events("presence") if p["event"] == "leave"] \
+            == ["dave"]
+        assert watcher.call("join", {"room": room})["members"] == ["bob", "watcher"]
+    finally:
+        for s in servers:
+            s.kill()

@@ -73,7 +73,8 @@ def test_two_workers_without_queue_are_reported_once(gunicorn_factory):
 
 def test_two_workers_with_redis_are_fine(gunicorn_factory, redis_url):
     """-w 2 with REALTIME_REDIS logs no error and says polling needs sticky sessions."""
-    srv = gunicorn_factory(replace={"1": "2"}, env={"REALTIME_REDIS": redis_url})
+    srv = gunicorn_factory(replace={"1": "2"}, env={"REALTIME_REDIS": redis_url},
+                           store=redis_url)
     log = srv.wait_log("needs sticky sessions")
     assert "ERROR" not in log and "without a message queue" not in log
 
@@ -81,7 +82,7 @@ def test_two_workers_with_redis_are_fine(gunicorn_factory, redis_url):
 def test_websocket_only_refuses_polling(gunicorn_factory, redis_url):
     """REALTIME_WEBSOCKET_ONLY logs the transports, takes WebSocket and refuses polling."""
     srv = gunicorn_factory(env={"REALTIME_REDIS": redis_url,
-                                "REALTIME_WEBSOCKET_ONLY": "1"})
+                                "REALTIME_WEBSOCKET_ONLY": "1"}, store=redis_url)
     srv.wait_log("transports: websocket only")
     c = Client(srv.url, "alice", transport="websocket")
     try:

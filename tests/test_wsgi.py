@@ -70,7 +70,7 @@ def test_two_workers_share_the_chat_through_redis(room):
     """gunicorn -w 2 with REALTIME_REDIS: WebSocket clients spread over both workers chat."""
     from support_deploy import RedisServer
     with RedisServer() as r:
-        srv = GunicornProcess(replace={"1": "2"},
+        srv = GunicornProcess(replace={"1": "2"}, store=r.url,
                               env={"REALTIME_REDIS": r.url, "REALTIME_WEBSOCKET_ONLY": "1"})
         srv.start()
         people = []
