@@ -9,9 +9,7 @@ worker; both need a gevent-patched process.
 """
 
 import logging
-import socket
 import time
-import weakref
 
 import engineio.payload
 import gevent
@@ -22,12 +20,13 @@ from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import SETTINGS, Config
+from .connections import Connections, drop_engineio
 from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
 from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
-from .web import HttpApp, _closing
+from .web import HttpApp
 
 log = logging.getLogger("realtime")
 
@@ -50,13 +49,6 @@ def _cors(config):
     return check
 
 
-def _tcp_socket(environ):
-    """The connection's socket under gevent's pywsgi (its input file's raw socket)."""
-    stream = environ.get("wsgi.input")
-    stream = getattr(stream, "rfile", stream)
-    return getattr(getattr(stream, "raw", None), "_sock", None)
-
-
 _DEFAULT_STORE = next(s.default for s in SETTINGS if s.name == "store")
 
 
@@ -77,8 +69,7 @@ class App:
         self.archive = Archive(open_store(store_url(config)))
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
-        self._websockets = set()            # open gevent-websocket connections
-        self._sockets = weakref.WeakSet()   # TCP connections that sent a request
+        self.connections = Connections()
         kwargs = {}
         if config.redis:
             from .presence_redis import RedisPresence
@@ -111,42 +102,13 @@ class App:
             HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
 
     def __call__(self, environ, start_response):
-        if self.stopping:
-            # Keep-alive connections must not carry a reconnect back in here.
-            start_response = _closing(start_response)
-        sock = _tcp_socket(environ)
-        if sock is not None:
-            self._sockets.add(sock)
-        ws = environ.get("wsgi.websocket")
-        if ws is None:
-            return self.wsgi(environ, start_response)
-        # A WebSocket lives exactly as long as this call: track it for shutdown.
-        self._websockets.add(ws)
-        try:
-            return self.wsgi(environ, start_response)
-        finally:
-            self._websockets.discard(ws)
-            # pywsgi would wait for another request on this TCP connection
-            # (and hold a gunicorn worker's graceful stop until its timeout).
-            handler = getattr(ws, "handler", None)
-            if handler is not None:
-                handler.close_connection = True
+        return self.connections.serve(self.wsgi, environ, start_response, self.stopping)
 
     def _resubscribed(self):
         """Broadcasts were missed meanwhile: clients reconnect and replay with ``since``."""
         log.warning("message queue: dropping %d connection(s) so their clients replay "
                     "missed messages", len(self.sio.eio.sockets))
-        self.sio.start_background_task(self._drop_connections)
-
-    def _drop_connections(self):
-        # No Engine.IO close packet and no Socket.IO disconnect: both make
-        # clients stay away; a dropped transport makes them reconnect.
-        for sid, sock in list(self.sio.eio.sockets.items()):
-            try:
-                sock.close(wait=False, abort=True,
-                           reason=self.sio.eio.reason.SERVER_DISCONNECT)
-            except Exception:  # a socket already closing
-                log.debug("closing %s failed", sid, exc_info=True)
+        self.sio.start_background_task(drop_engineio, self.sio)
 
     def _presence_changed(self, room, name, event, count):
         """Presence changes found by Redis presence (a reaped process, a resync)."""
@@ -190,26 +152,10 @@ class App:
         detach = getattr(self.presence, "detach", None)
         if detach is not None:
             detach()
-        self._drop_connections()
+        drop_engineio(self.sio)
         if detach is not None:
             self.presence.close()       # the leaves of everyone here, at once
-        # gevent-websocket's close leaves the TCP socket to the client; one
-        # that does not close it would hold the worker until its hard timeout.
-        with gevent.Timeout(min(1.0, max(0.0, deadline - time.monotonic())), False):
-            while self._websockets:
-                gevent.sleep(0.02)
-        for ws in list(self._websockets):
-            try:
-                ws.handler.socket.shutdown(socket.SHUT_RDWR)
-            except (AttributeError, OSError):
-                pass
-        # Idle keep-alive connections wait for a next request that may never
-        # come; end their read side (a response being written still goes out).
-        for sock in list(self._sockets):
-            try:
-                sock.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
+        self.connections.cut(min(1.0, deadline - time.monotonic()))
         self.archive.drain(max(0.0, deadline - time.monotonic()))
         log.info("stopping: connections dropped, store flushed")
 

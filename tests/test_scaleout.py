@@ -4,6 +4,7 @@ a SIGKILLed process's people leave, Redis down and back.
 Clients are spread over the processes and over both transports.
 """
 
+import signal
 import threading
 import time
 
@@ -326,7 +327,6 @@ def test_sigterm_of_one_process_reports_only_real_leaves(redis_server, clients, 
         dave = clients(servers[1], "dave")
         for c in (watcher, bob_here, bob_there, dave):
             c.call("join", {"room": room})
-        import signal
         assert servers[1].stop(signal.SIGTERM) == 0
         left = watcher.wait_for("presence", lambda p: p["event"] == "leave", units=2)
         assert left == {"room": room, "name": "dave", "event": "leave", "count": 2}

@@ -1,7 +1,6 @@
 """Graceful stop on SIGTERM: in-flight acks finish, clients are dropped to reconnect,
 the process exits within the shutdown timeout, under `realtime serve` and gunicorn."""
 
-import os
 import signal
 import sqlite3
 import threading
