@@ -11,16 +11,16 @@ worker; both need a gevent-patched process.
 import logging
 import time
 
-import engineio.payload
 import gevent
 import socketio
 
-from . import __version__
+from . import __version__, enginefix
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import SETTINGS, Config
 from .connections import Connections, drop_engineio
+from .deferred import Server
 from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
@@ -29,10 +29,6 @@ from .store import StoreError, open_store
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
-
-# python-engineio silently drops a polling POST with more than 16 packets; the
-# packet-size limit already bounds a POST, so allow a burst.
-engineio.payload.Payload.max_decode_packets = 512
 
 
 def _cors(config):
@@ -63,6 +59,7 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
+        enginefix.apply()
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
@@ -79,7 +76,7 @@ class App:
                                           on_change=self._presence_changed)
         else:
             self.presence = LocalPresence()
-        self.sio = socketio.Server(
+        self.sio = Server(
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
@@ -117,8 +114,10 @@ class App:
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
+        # "unverified" lets the page warn that names are not checked (no secret)
+        # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns)}
+                "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
             self.archive.ping()
             if hasattr(self.presence, "ping"):

@@ -13,6 +13,7 @@ import time
 import socketio
 
 from . import auth, rules
+from .deferred import Later
 from .namespace import Namespace
 from .rules import Invalid
 from .store import StoreError
@@ -91,13 +92,27 @@ class ChatNamespace(Namespace):
         elif self.stopping:
             result = fail("the server is shutting down; reconnect and try again.")
         else:
-            self.inflight += 1
+            self.inflight += 1      # until the ack is out (App.shutdown waits)
             try:
                 result = self._dispatch(event, sid, payload)
-            finally:
+            except BaseException:
                 self.inflight -= 1
-        self.metrics.event(event, result.get("ok", False), time.perf_counter() - started)
+                raise
+            if isinstance(result, Later):
+                result.then(self._landed)
+            else:
+                self.inflight -= 1
+
+        def measure(ack):
+            self.metrics.event(event, ack.get("ok", False), time.perf_counter() - started)
+        if isinstance(result, Later):
+            result.then(measure)
+        else:
+            measure(result)
         return result
+
+    def _landed(self, ack):
+        self.inflight -= 1
 
     def _dispatch(self, event, sid, payload):
         conn = self.conns.get(sid)
@@ -229,11 +244,27 @@ class ChatNamespace(Namespace):
         room, text, cid = rules.check_message(data, self.config.max_text)
         if room not in conn.rooms:
             raise Invalid("you are not in room %s; join it first." % room)
-        msg, created = self.archive.append(room, conn.name, text, cid, now_ms())
-        if created:
-            self.metrics.stored.inc()
-            self.broadcast(room, msg)
-        return ok(message=msg)
+        # Stored, then broadcast, then acked, in the order this connection
+        # sent them; the connection's next event need not wait for the disk.
+        later = Later()
+
+        def stored(result):
+            if isinstance(result, StoreError):
+                log.warning("message from %s not stored: %s", sid, result)
+                later.resolve(fail("the message store is unavailable; please try again."))
+                return
+            msg, created = result
+            if created:
+                self.metrics.stored.inc()
+                try:
+                    self.broadcast(room, msg)
+                except Exception:
+                    # Stored is stored: the ack must still go out, and
+                    # members catch up with `join` + `since`.
+                    log.exception("broadcast of message %s failed", msg["id"])
+            later.resolve(ok(message=msg))
+        self.archive.submit((room, conn.name, text, cid, now_ms()), stored)
+        return later
 
     def broadcast(self, room, msg):
         """Send a stored message to the room, minus connections that have it (see on_join)."""

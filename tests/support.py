@@ -34,6 +34,15 @@ def env_for(extra=None):
     return env
 
 
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the test process dies (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class ServerProcess:
     """``python -m realtime serve`` on a free port, logs to a file.
 
@@ -62,7 +71,7 @@ class ServerProcess:
         self.starts += 1
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=self.cwd,
-                                     env=env_for(self.env))
+                                     env=env_for(self.env), preexec_fn=die_with_parent)
         log.close()
         lines = queue.Queue()
         threading.Thread(target=self._read, args=(self.proc.stdout, lines), daemon=True).start()
