@@ -100,3 +100,10 @@ def test_transports_line_wording():
     assert "sticky" not in selfcheck.transports_line(Config())
     assert "no sticky sessions needed" in selfcheck.transports_line(
         Config(redis="redis://x", websocket_only=True))
+
+
+def test_short_graceful_timeout_is_reported(gunicorn_factory):
+    """A gunicorn --graceful-timeout below the shutdown timeout gets a warning line."""
+    srv = gunicorn_factory(extra=["--graceful-timeout", "3"])
+    log = srv.wait_log("--graceful-timeout 3 is shorter than --shutdown-timeout 10")
+    assert "WARNING realtime.selfcheck" in log
