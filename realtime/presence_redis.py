@@ -164,6 +164,9 @@ class RedisPresence:
         self._detached = False          # stopping: see detach()
         with self._lock:
             self._sync()
+        if not self.up:
+            log.error("presence: redis unavailable at start; serving this process's "
+                      "view until it is reachable")
         self._heart = gevent.spawn(self._heartbeat)
 
     # -- Redis calls that fall back to the local view ----------------------

@@ -42,6 +42,28 @@ class ChatRedisManager(socketio.RedisManager):
         self.chat = None
         self.url = url
         self.on_resubscribe = None      # fn() after a subscriber outage ended
+        self._publish_failing = False
+
+    def _publish(self, data):
+        """Publish to the other processes; during an outage log once, not per event."""
+        for attempt in (1, 2):          # a stale connection after a Redis restart
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                result = self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:
+                self.connected = False
+                error = exc
+                continue
+            if self._publish_failing:
+                log.warning("message queue: publishing to redis again")
+                self._publish_failing = False
+            return result
+        if not self._publish_failing:
+            log.error("message queue: cannot publish to redis (%s); this process's "
+                      "events reach only its own clients until it is back", error)
+            self._publish_failing = True
+        return None
 
     def _redis_listen_with_retries(self):
         """Subscribe; after a failure retry quickly and report the recovery."""
