@@ -147,6 +147,8 @@ class RedisPresence:
     kind = "redis"
 
     def __init__(self, url, ttl=15.0, on_change=None):
+        if not float(ttl) > 0:
+            raise ValueError("--presence-ttl must be a positive number of seconds")
         self.redis = client(url)
         self.ttl = float(ttl)
         self.on_change = on_change      # fn(room, name, "join"|"leave", count)

@@ -32,7 +32,11 @@ if config.log_level.lower() != "debug":
     # stays empty with this worker); shown with REALTIME_LOG_LEVEL=debug.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
 host = Host.of_gunicorn() or Host("wsgi")
-app = create_app(config)
+try:
+    app = create_app(config)
+except ValueError as exc:           # a bad setting: one line, not a traceback
+    logging.getLogger("realtime").error("realtime: %s", exc)
+    sys.exit(3)                     # gunicorn's "worker failed to boot": it stops
 startup(app, config, host)
 atexit.register(app.close)
 

@@ -5,6 +5,8 @@ Clients are spread over the processes and over both transports.
 """
 
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +15,7 @@ import requests
 
 from realtime.app import store_url
 from realtime.config import Config
-from support import Client, ServerProcess, timeout
+from support import Client, ServerProcess, env_for, timeout
 from support_deploy import RedisServer
 
 TTL = 1.5        # --presence-ttl: a dead process's people leave within TTL * 4/3
@@ -337,3 +339,11 @@ def test_sigterm_of_one_process_reports_only_real_leaves(redis_server, clients, 
     finally:
         for s in servers:
             s.kill()
+
+
+def test_presence_ttl_must_be_positive():
+    """--presence-ttl 0 stops start-up with a one-line error, exit 2."""
+    out = subprocess.run([sys.executable, "-m", "realtime", "--port", "0", "--redis",
+                          "redis://127.0.0.1:1/0", "--presence-ttl", "0"],
+                         env=env_for(), capture_output=True, text=True, timeout=timeout(20))
+    assert out.returncode == 2 and "--presence-ttl must be a positive" in out.stderr

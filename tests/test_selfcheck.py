@@ -107,3 +107,14 @@ def test_short_graceful_timeout_is_reported(gunicorn_factory):
     srv = gunicorn_factory(extra=["--graceful-timeout", "3"])
     log = srv.wait_log("--graceful-timeout 3 is shorter than --shutdown-timeout 10")
     assert "WARNING realtime.selfcheck" in log
+
+
+def test_bad_setting_stops_gunicorn_with_one_line():
+    """An unusable REALTIME_STORE stops gunicorn with one clear line, no traceback."""
+    srv = GunicornProcess(store="ftp://nowhere")
+    with pytest.raises(RuntimeError):
+        srv.start()
+    srv.proc.wait(timeout(10))
+    log = srv.log()
+    assert srv.proc.returncode != 0
+    assert "realtime: unknown store URL scheme 'ftp'" in log and "Traceback" not in log
