@@ -171,6 +171,9 @@ class ChatNamespace(Namespace):
     def on_join(self, sid, conn, data):
         room, since = rules.check_join(data)
         fresh = room not in conn.rooms
+        # Hold before entering: Redis presence yields in enter(), and a message
+        # delivered then would come both live and in the history.
+        held = self._hold(room, sid)
         if fresh:
             conn.rooms.add(room)
             self.enter_room(sid, room)
@@ -178,7 +181,6 @@ class ChatNamespace(Namespace):
             if first:
                 self.emit("presence", {"room": room, "name": conn.name, "event": "join",
                                        "count": count}, room=room, skip_sid=sid)
-        held = self._hold(room, sid)
         try:
             if since is None:
                 history, more = self.archive.latest(room, rules.JOIN_HISTORY)

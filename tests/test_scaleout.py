@@ -347,3 +347,33 @@ def test_presence_ttl_must_be_positive():
                           "redis://127.0.0.1:1/0", "--presence-ttl", "0"],
                          env=env_for(), capture_output=True, text=True, timeout=timeout(20))
     assert out.returncode == 2 and "--presence-ttl must be a positive" in out.stderr
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_join_during_traffic_from_another_process_misses_and_repeats_nothing(
+        cluster, clients, room, transport):
+    """Joining on B while A's messages stream in: join history plus live messages hold
+    every id once, with no gap."""
+    sender = clients(cluster[0], "sender")
+    sender.call("join", {"room": room})
+    for i in range(20):
+        sender.call("message", {"room": room, "text": "early %d" % i})
+    done = threading.Event()
+
+    def stream():
+        for i in range(150):
+            sender.call("message", {"room": room, "text": "live %d" % i})
+        done.set()
+    t = threading.Thread(target=stream)
+    t.start()
+    time.sleep(timeout(0.05))
+    joiner = clients(cluster[1], "joiner", transport)
+    ack = joiner.call("join", {"room": room})
+    t.join()
+    assert done.is_set()
+    last = sender.call("history", {"room": room, "limit": 1})["messages"][-1]["id"]
+    if ack["history"][-1]["id"] < last:
+        joiner.wait_for("message", lambda m: m["id"] == last, units=10)
+    ids = [m["id"] for m in ack["history"]] + [m["id"] for m in joiner.events("message")]
+    assert len(ids) == len(set(ids)), "a message came twice"
+    assert sorted(ids) == list(range(min(ids), last + 1)), "a message is missing"
