@@ -24,6 +24,7 @@ from .store import StoreError
 log = logging.getLogger("realtime.store")
 
 MAX_BATCH = 512
+DELIVERY_SLICE = 16
 
 
 class Archive:
@@ -100,11 +101,15 @@ class Archive:
 
     def _deliver_loop(self):
         for batch in self._delivery:
-            for callback, result in batch:
+            for n, (callback, result) in enumerate(batch, 1):
                 try:
                     callback(result)
                 except Exception:
                     log.exception("delivering a stored message failed")
+                if n % DELIVERY_SLICE == 0:
+                    # A big batch fans out to many sockets: let other
+                    # greenlets (pings, reads, the clock) run in between.
+                    gevent.sleep(0)
             self._delivering -= 1
 
     def latest(self, room, limit):
