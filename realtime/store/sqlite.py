@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_name_cid ON messages (name, cid)
     WHERE cid IS NOT NULL;
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
 """
 
 _COLUMNS = "id, room, name, text, ts"
@@ -152,6 +153,12 @@ class SQLiteStore(Store):
 
     def ping(self):
         self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    def probe_write(self):
+        def write(conn):
+            conn.execute("INSERT OR REPLACE INTO health (id, ts) VALUES (1, ?)",
+                         (time.time_ns() // 1_000_000,))
+        self._run(write)
 
     def describe(self):
         return "sqlite:///" + self.path
