@@ -166,3 +166,4 @@ def test_unknown_urls_are_refused(url):
     """A URL the server cannot use is a clear error."""
     with pytest.raises(ValueError):
         open_store(url)
+

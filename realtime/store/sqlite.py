@@ -63,12 +63,11 @@ class SQLiteStore(Store):
             os.makedirs(directory, exist_ok=True)
             # SQLite quietly opens a write-protected file read-only; such a
             # connection, once cached, would fail every write after the disk
-            # is writable again.  Refuse to cache it.
-            try:
-                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
-            except OSError as exc:
-                raise sqlite3.OperationalError("database file is not writable (%s)"
-                                               % exc.strerror)
+            # is writable again.  Refuse to cache it.  (Ask with access(), never
+            # open()+close(): closing any descriptor of the file drops every
+            # POSIX lock this process holds on it, under other connections.)
+            if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+                raise sqlite3.OperationalError("database file is not writable")
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
