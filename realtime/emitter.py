@@ -44,10 +44,8 @@ class Emitter:
         """An emitter for the servers run with ``config`` (a :class:`realtime.Config`)."""
         if not config.redis:
             raise ValueError("the emitter needs the servers' Redis URL (--redis)")
-        from .config import SETTINGS
-        default_store = next(s.default for s in SETTINGS if s.name == "store")
-        store = None if config.store == default_store else config.store
-        return cls(config.redis, store=store, max_text=config.max_text)
+        from .app import store_url   # the servers' own choice of store
+        return cls(config.redis, store=store_url(config), max_text=config.max_text)
 
     def post(self, room, text, name=SYSTEM_NAME, cid=None):
         """Store ``text`` in ``room`` as ``name`` and broadcast it; return the message.

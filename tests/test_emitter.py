@@ -47,11 +47,14 @@ def redis_url():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def cluster(redis_url):
-    """Two server processes sharing Redis broadcasts and one SQLite store."""
-    directory = tempfile.mkdtemp(prefix="realtime-emit-")
-    store = "sqlite:///" + os.path.join(directory, "chat.db")
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def cluster(request, redis_url):
+    """Two server processes sharing Redis broadcasts and one store (SQLite file or Redis)."""
+    if request.param == "sqlite":
+        directory = tempfile.mkdtemp(prefix="realtime-emit-")
+        store = "sqlite:///" + os.path.join(directory, "chat.db")
+    else:
+        store = redis_url
     servers = [ServerProcess(["--redis", redis_url], store=store).start() for _ in range(2)]
     yield servers
     for srv in servers:
@@ -60,7 +63,9 @@ def cluster(redis_url):
 
 @pytest.fixture
 def emitter(redis_url, cluster):
-    em = realtime.Emitter(redis_url, store=cluster[0].store)
+    """The emitter for the cluster: store left out when it is Redis itself (the default)."""
+    store = cluster[0].store
+    em = realtime.Emitter(redis_url, store=None if store == redis_url else store)
     yield em
     em.close()
 
@@ -122,3 +127,9 @@ def test_from_config_needs_redis():
     """Emitter.from_config refuses a config without a Redis URL."""
     with pytest.raises(ValueError, match="--redis"):
         realtime.Emitter.from_config(realtime.Config())
+
+
+def test_from_config_uses_the_servers_store():
+    """from_config opens the store the servers were given with --store."""
+    config = realtime.Config(redis="redis://127.0.0.1:1/0", store="memory://")
+    assert realtime.Emitter.from_config(config).store.kind == "memory"
