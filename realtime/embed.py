@@ -25,24 +25,27 @@ SOCKETIO_PATH = "/socket.io"
 class Mounted:
     """The combined WSGI app; ``chat`` is the realtime :class:`~realtime.app.App`.
 
-    ``archive``, ``shutdown`` and ``close`` delegate to the chat so
-    :func:`realtime.server.serve` can run a mounted app like its own.
+    Every other attribute (``archive``, ``presence``, ``shutdown``,
+    ``close``, ...) is the chat's, so :func:`realtime.server.serve` runs a
+    mounted app exactly like its own.
     """
 
+    _OWN = ("host_app", "chat", "prefix")
+
     def __init__(self, host_app, chat, prefix):
-        self.host_app = host_app
-        self.chat = chat
-        self.prefix = prefix
+        object.__setattr__(self, "host_app", host_app)
+        object.__setattr__(self, "chat", chat)
+        object.__setattr__(self, "prefix", prefix)
 
-    @property
-    def archive(self):
-        return self.chat.archive
+    def __getattr__(self, name):
+        return getattr(self.chat, name)
 
-    def shutdown(self, timeout):
-        self.chat.shutdown(timeout)
-
-    def close(self):
-        self.chat.close()
+    def __setattr__(self, name, value):
+        # Flags the server sets on its app (e.g. websocket_reported) belong to the chat.
+        if name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.chat, name, value)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"

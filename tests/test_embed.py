@@ -180,3 +180,21 @@ def test_mount_refuses_bad_prefix(prefix, reason):
         return [b""]
     with pytest.raises(ValueError, match=reason):
         realtime.mount(host, prefix=prefix)
+
+
+def test_flask_example_stops_cleanly_on_sigint(room):
+    """SIGINT stops the Flask example with exit code 0, and what was acked is kept."""
+    srv = ServerProcess(command=EXAMPLE).start()
+    try:
+        alice = Client(srv.url, "alice")
+        alice.call("join", {"room": room})
+        sent = alice.call("message", {"room": room, "text": "kept"})["message"]
+        alice.disconnect()
+        assert srv.stop() == 0
+        assert "Traceback" not in srv.log()
+        srv.restart()
+        bob = Client(srv.url, "bob")
+        assert bob.call("join", {"room": room, "since": 0})["history"] == [sent]
+        bob.disconnect()
+    finally:
+        srv.kill()
