@@ -11,8 +11,6 @@ import re
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The project's home; set it to the public repository when there is one.
-HOME = "https://github.com/realtime-chat/realtime"
 
 
 def read(*parts):
@@ -34,13 +32,7 @@ setup(
     author="The realtime authors",
     license="MIT",
     license_files=["LICENSE"],
-    url=HOME,
-    project_urls={
-        "Homepage": HOME,
-        "Documentation": HOME + "#readme",
-        "Source": HOME,
-        "Issues": HOME + "/issues",
-    },
+    # No project URLs yet: the repository has no public home to point at.
     python_requires=">=3.10",
     packages=["realtime", "realtime.store", "realtime.web"],
     package_dir={"realtime.web": "web"},
