@@ -117,8 +117,7 @@ class App:
 
     def _presence_changed(self, room, name, event, count):
         """Presence changes found by Redis presence (a reaped process, a resync)."""
-        self.sio.emit("presence", {"room": room, "name": name, "event": event,
-                                   "count": count}, room=room, namespace="/")
+        self.chat.announce(room, name, event, count)
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""

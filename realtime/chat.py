@@ -169,8 +169,12 @@ class ChatNamespace(Namespace):
         self._forget(room, sid)
         last, count = self.presence.exit(room, conn.name)
         if last:
-            self.emit("presence", {"room": room, "name": conn.name, "event": "leave",
-                                   "count": count}, room=room, skip_sid=sid)
+            self.announce(room, conn.name, "leave", count, skip_sid=sid)
+
+    def announce(self, room, name, event, count, skip_sid=None):
+        """Send a ``presence`` event (``join`` or ``leave``) to the room."""
+        self.emit("presence", {"room": room, "name": name, "event": event, "count": count},
+                  room=room, skip_sid=skip_sid)
 
     # -- events -----------------------------------------------------------
 
@@ -198,8 +202,7 @@ class ChatNamespace(Namespace):
             self.enter_room(sid, room)
             first, count = self.presence.enter(room, conn.name)
             if first:
-                self.emit("presence", {"room": room, "name": conn.name, "event": "join",
-                                       "count": count}, room=room, skip_sid=sid)
+                self.announce(room, conn.name, "join", count, skip_sid=sid)
         try:
             if since is None:
                 history, more = self.archive.latest(room, rules.JOIN_HISTORY)

@@ -6,6 +6,7 @@ import pytest
 
 from realtime.store import StoreError, open_store
 from support_deploy import RedisServer
+from test_store import put
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +29,6 @@ def store(url):
     s.close()
 
 
-def put(store, room, text, name="alice", cid=None, ts=1):
-    [(msg, created)] = store.append_batch([(room, name, text, cid, ts)])
-    return msg, created
 
 
 def test_redis_url_opens_the_redis_store(store, url):
