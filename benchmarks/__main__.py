@@ -30,6 +30,9 @@ def parse(argv=None):
     p.add_argument("--url", help="benchmark a running chat server (loopback only) "
                                  "instead of starting one")
     p.add_argument("--server-pid", type=int, help="its PID, to read its RSS")
+    p.add_argument("--server-args", default="",
+                   help="extra flags for the chat server, e.g. '--store memory://'")
+    p.add_argument("--bare-args", default="", help="extra flags for benchmarks/bare.py")
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="skip the bare python-socketio baseline")
     p.add_argument("--quick", action="store_true", help="short smoke run with small sizes")
@@ -51,6 +54,8 @@ def parse(argv=None):
     p.add_argument("--concurrency", type=int, default=48,
                    help="handshakes in flight per generator process")
     p.add_argument("--procs", type=int, default=2, help="generator processes per role")
+    p.add_argument("--profile", metavar="DIR",
+                   help="record each server with py-spy (folded stacks) into DIR")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     opts = p.parse_args(argv)
     quick = opts.quick

@@ -33,8 +33,8 @@ class NoDelayServer(pywsgi.WSGIServer):
         return super().handle(sock, address)
 
 
-def build():
-    sio = socketio.Server(async_mode="gevent")
+def build(async_handlers=True):
+    sio = socketio.Server(async_mode="gevent", async_handlers=async_handlers)
     names = {}
     ids = itertools.count(1)
 
@@ -76,8 +76,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bare")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sync-handlers", action="store_true",
+                        help="async_handlers=False (events run in the reading greenlet)")
     args = parser.parse_args(argv)
-    server = NoDelayServer((args.host, args.port), build(), handler_class=WebSocketHandler,
+    server = NoDelayServer((args.host, args.port), build(not args.sync_handlers),
+                           handler_class=WebSocketHandler,
                            log=None)
     server.start()
     print("listening on http://%s:%d" % server.address[:2], flush=True)

@@ -81,10 +81,12 @@ def _targets(scenario, key):
 
 FIGURES = {
     "message": [("acks_per_s", "acks/s"), ("ack_p50_ms", "ack p50 ms"),
-                ("ack_p99_ms", "ack p99 ms"), ("stall_ms", "hub stall ms")],
+                ("ack_p99_ms", "ack p99 ms"), ("stall_ms", "hub stall ms"),
+                ("server_cpu", "server CPU (cores)"), ("cpu_us_per_ack", "server CPU us per ack")],
     "fanout": [("delivered_per_s", "delivered msgs/s"), ("complete", "delivered share"),
                ("p50_ms", "delivery p50 ms"), ("p99_ms", "delivery p99 ms"),
-               ("stall_ms", "hub stall ms")],
+               ("stall_ms", "hub stall ms"), ("server_cpu", "server CPU (cores)"),
+               ("cpu_us_per_delivery", "server CPU us per delivery")],
     "capacity": [("connected", "connected"), ("connect_s", "connect time s"),
                  ("connects_per_s", "connects/s"), ("kb_per_conn", "KB per connection"),
                  ("stall_ms", "hub stall ms")],

@@ -51,6 +51,13 @@ def rss_kb(pid):
     raise BenchError("no VmRSS for pid %d" % pid)
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a process (and its threads) so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _raise_nofile():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -224,11 +231,21 @@ class Session:
         return self
 
     def mark(self):
+        if self.opts.profile and getattr(self.opts, "spy", None) is None:
+            self.opts.spy = self.opts.start_profile()
+            time.sleep(0.3)           # py-spy attaches
         self.clock.ask({"op": "mark"}, 10)
+        self.marked = time.monotonic()
+        self.cpu0 = cpu_s(self.server.pid) if self.server.pid else None
 
     def stall(self):
+        """Longest /clock tick gap since mark(), and the server's CPU use."""
         gap = self.clock.ask({"op": "collect"}, 10)[0]["max_gap"]
-        return {"tick_gap_ms": gap * 1000.0, "stall_ms": max(0.0, gap - 1.0) * 1000.0}
+        out = {"tick_gap_ms": gap * 1000.0, "stall_ms": max(0.0, gap - 1.0) * 1000.0}
+        if self.cpu0 is not None:
+            out["server_cpu_s"] = cpu_s(self.server.pid) - self.cpu0
+            out["server_cpu"] = out["server_cpu_s"] / (time.monotonic() - self.marked)
+        return out
 
     def __exit__(self, *exc):
         for w in reversed(self.groups):
@@ -264,6 +281,9 @@ def message_path(opts, server, window):
            "unanswered": sum(r["unanswered"] for r in replies),
            "outstanding": window * opts.senders}
     out.update(stall)
+    total = sum(r["all_acks"] for r in replies)
+    if "server_cpu_s" in out and total:
+        out["cpu_us_per_ack"] = out["server_cpu_s"] / total * 1e6
     return out
 
 
@@ -283,6 +303,13 @@ def fan_out(opts, server):
         members.ask([{"op": "setup", "ids": p, "room": room} for p in parts], 300)
         sender = s.workers("fan_sender", 1)
         sender.ask({"op": "setup", "room": room}, 60)
+        # Each join sent a presence event to the whole room: let that flood
+        # drain before measuring, or the first rate measures the backlog.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if min(r["idle"] for r in members.ask({"op": "quiet"}, 10)) > 1.0:
+                break
+            time.sleep(0.5)
         for step, rate in enumerate(opts.rates, 1):
             count = max(1, int(rate * opts.fan_duration))
             members.ask({"op": "run", "step": step}, 30)
@@ -305,6 +332,8 @@ def fan_out(opts, server):
                    "p50_ms": _ms(percentile(lat, 50)), "p99_ms": _ms(percentile(lat, 99)),
                    "ack_p99_ms": _ms(percentile(ack, 99)), "sender_late": sent["late"]}
             row.update(stall)
+            if "server_cpu_s" in row and delivered:
+                row["cpu_us_per_delivery"] = row["server_cpu_s"] / delivered * 1e6
             steps.append(row)
             if row["complete"] < 0.98 or (row["p99_ms"] or 0) > opts.saturation_ms:
                 break                     # saturated: higher rates only queue up
@@ -341,6 +370,17 @@ def capacity(opts, server, count):
     return out
 
 
+def _profile(opts, server, kind, scenario):
+    """``py-spy record`` on the server for the whole run (``--profile DIR``)."""
+    if not opts.profile or not server.pid:
+        return None
+    os.makedirs(opts.profile, exist_ok=True)
+    out = os.path.join(opts.profile, "%s-%s.txt" % (kind, scenario.replace(":", "-")))
+    return subprocess.Popen(["py-spy", "record", "--pid", str(server.pid), "--format", "raw",
+                             "--rate", "250", "--nonblocking", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 SCENARIOS = ("message", "message500", "fanout", "capacity")
 
 
@@ -349,9 +389,13 @@ def run_one(opts, kind, scenario):
     if kind == "chat" and opts.url:
         server = Remote(opts.url, opts.server_pid)
     else:
-        server = Server(kind, opts.server_cpus)
+        server = Server(kind, opts.server_cpus,
+                        (opts.server_args if kind == "chat" else opts.bare_args).split())
     server.start()
     started = time.monotonic()
+    spy = None
+    # py-spy starts at the first measured window (Session.mark), not during set-up.
+    opts.start_profile = lambda: _profile(opts, server, kind, scenario)
     try:
         if scenario == "message":
             result = message_path(opts, server, 1)
@@ -366,6 +410,14 @@ def run_one(opts, kind, scenario):
     except BenchError as exc:
         result = {"error": str(exc)}
     finally:
+        spy = opts.spy
+        opts.spy = None
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            try:
+                spy.wait(30)
+            except subprocess.TimeoutExpired:
+                spy.kill()
         server.stop()
     result["wall_s"] = time.monotonic() - started
     return result
@@ -373,6 +425,7 @@ def run_one(opts, kind, scenario):
 
 def run(opts, progress=print):
     """All selected scenarios x repeats x (bare, chat); returns the raw runs."""
+    opts.spy = None
     _raise_nofile()
     if opts.gen_cpus:
         os.sched_setaffinity(0, opts.gen_cpus)
@@ -399,11 +452,13 @@ def _brief(result):
     if "error" in result:
         return "ERROR " + result["error"][:300]
     if "steps" in result:
-        return "; ".join("%g/s: %.0f deliv/s p99 %s ms (%.0f%%)"
+        return "; ".join("%g/s: %.0f deliv/s p99 %s ms (%.0f%%) cpu %s, %s us/deliv"
                          % (r["rate"], r["delivered_per_s"], _fmt(r["p99_ms"]),
-                            100 * (r["complete"] or 0)) for r in result["steps"])
+                            100 * (r["complete"] or 0), _fmt(r.get("server_cpu")),
+                            _fmt(r.get("cpu_us_per_delivery")))
+                         for r in result["steps"])
     keys = [k for k in ("acks_per_s", "ack_p99_ms", "connect_s", "kb_per_conn", "failed",
-                        "stall_ms") if k in result]
+                        "stall_ms", "server_cpu", "cpu_us_per_ack") if k in result]
     return ", ".join("%s=%s" % (k, _fmt(result[k])) for k in keys)
 
 

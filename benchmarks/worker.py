@@ -132,13 +132,14 @@ class Worker:
     async def senders_run(self, cmd):
         t0, t_end, warm_end = cmd["t0"], cmd["t0"] + cmd["duration"], cmd["t0"] + cmd["warm"]
         window, text = cmd["window"], cmd.get("text", "hello from the benchmark")
-        lat, counts = [], {"acks": 0, "failed": 0}
+        lat, counts = [], {"acks": 0, "failed": 0, "all": 0}
 
         def sender(client, room):
             payload = {"room": room, "text": text}
 
             def on_ack(reply, sent):
                 now = time.monotonic()
+                counts["all"] += 1
                 if not reply.get("ok"):
                     counts["failed"] += 1
                     counts.setdefault("first_failure", repr(reply)[:200])
@@ -159,7 +160,7 @@ class Worker:
         while any(c.outstanding for c in self.clients) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return {"acks": counts["acks"], "failed": counts["failed"], "lat": _pack(lat),
-                "first_failure": counts.get("first_failure"),
+                "first_failure": counts.get("first_failure"), "all_acks": counts["all"],
                 "seconds": cmd["duration"] - cmd["warm"],
                 "unanswered": sum(c.outstanding for c in self.clients)}
 
@@ -171,7 +172,10 @@ class Worker:
         self.got = 0
         self.last = 0.0
 
+        self.last_event = time.monotonic()
+
         def on_event(ns, raw):
+            self.last_event = time.monotonic()
             if raw.startswith(b'["message"'):
                 m = TEXT_RE.search(raw)
                 if m is not None and int(m.group(1)) == self.step:
@@ -181,6 +185,10 @@ class Worker:
                     self.last = now
         return await self._setup_many([("m%d" % i, cmd["room"]) for i in cmd["ids"]],
                                       on_event)
+
+    async def members_quiet(self, cmd):
+        """Seconds since the last event of any kind (presence floods after joins)."""
+        return {"idle": time.monotonic() - self.last_event}
 
     async def members_run(self, cmd):
         self.step, self.lat, self.got, self.last = cmd["step"], [], 0, 0.0
