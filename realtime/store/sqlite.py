@@ -28,6 +28,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_name_cid ON messages (name, cid)
 """
 
 _COLUMNS = "id, room, name, text, ts"
+_INSERT_CHUNK = 500       # rows per INSERT (5 variables each; SQLite allows 32766)
+_LOOKUP_CHUNK = 400       # (name, cid) pairs per look-up
 
 
 def path_from_url(url):
@@ -79,26 +81,60 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _append_batch(conn, items):
-        out = []
+        # A handful of statements per batch, not one per message: this runs in
+        # a pool thread, and each statement gives the GIL back and must win it
+        # again from the busy hub thread (up to a switch interval each time).
+        out = [None] * len(items)
+        fresh = []                  # indexes to insert, in order
+        first_of = {}               # (name, cid) -> index of its first copy in this batch
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for room, name, text, cid, ts in items:
+            keys = list({(name, cid) for _, name, _, cid, _ in items if cid is not None})
+            stored = {}
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                chunk = keys[start:start + _LOOKUP_CHUNK]
+                rows = conn.execute(
+                    "SELECT %s, cid FROM messages WHERE cid IS NOT NULL AND (%s)"
+                    % (_COLUMNS, " OR ".join(["(name = ? AND cid = ?)"] * len(chunk))),
+                    [v for key in chunk for v in key]).fetchall()
+                for row in rows:
+                    stored[(row[2], row[5])] = message(*row[:5])
+            for i, (room, name, text, cid, ts) in enumerate(items):
                 if cid is not None:
-                    row = conn.execute(
-                        "SELECT %s FROM messages WHERE name = ? AND cid = ?" % _COLUMNS,
-                        (name, cid)).fetchone()
-                    if row is not None:
-                        out.append((message(*row), False))
+                    key = (name, cid)
+                    if key in stored:
+                        out[i] = (stored[key], False)
                         continue
+                    if key in first_of:
+                        out[i] = first_of[key]      # filled in below
+                        continue
+                    first_of[key] = i
+                fresh.append(i)
+            for start in range(0, len(fresh), _INSERT_CHUNK):
+                chunk = fresh[start:start + _INSERT_CHUNK]
                 cur = conn.execute(
-                    "INSERT INTO messages (room, name, text, ts, cid) VALUES (?, ?, ?, ?, ?)",
-                    (room, name, text, ts, cid))
-                out.append((message(cur.lastrowid, room, name, text, ts), True))
+                    "INSERT INTO messages (room, name, text, ts, cid) VALUES "
+                    + ",".join(["(?, ?, ?, ?, ?)"] * len(chunk)),
+                    [v for i in chunk
+                     for v in (items[i][0], items[i][1], items[i][2], items[i][4], items[i][3])])
+                if cur.rowcount != len(chunk):
+                    raise sqlite3.DatabaseError("inserted %d of %d rows"
+                                                % (cur.rowcount, len(chunk)))
+                # One statement inside an exclusive transaction: AUTOINCREMENT
+                # gives the rows consecutive ids ending at lastrowid.
+                next_id = cur.lastrowid - len(chunk) + 1
+                for i in chunk:
+                    room, name, text, cid, ts = items[i]
+                    out[i] = (message(next_id, room, name, text, ts), True)
+                    next_id += 1
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        for i, res in enumerate(out):
+            if isinstance(res, int):                # a resend within the same batch
+                out[i] = (out[res][0], False)
         return out
 
     def _page(self, sql, args, limit, reverse):
