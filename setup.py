@@ -34,6 +34,7 @@ setup(
     ],
     extras_require={
         "redis": ["redis>=5"],
+        "speed": ["orjson>=3.8"],
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.2",
@@ -41,6 +42,7 @@ setup(
             "redis>=5",
             "hypothesis>=6",
             "selenium>=4.20,<4.52",
+            "orjson>=3.8",
         ],
     },
     entry_points={"console_scripts": ["realtime = realtime.__main__:main"]},

@@ -13,7 +13,7 @@ import logging
 import engineio.payload
 import socketio
 
-from . import __version__
+from . import __version__, jsoncodec
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
@@ -65,6 +65,7 @@ class App:
             transports=["websocket"] if config.websocket_only else None,
             logger=False,
             engineio_logger=False,
+            json=jsoncodec,
             **kwargs)
         self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics)
         self.clock = ClockNamespace()
