@@ -10,24 +10,21 @@ worker; both need a gevent-patched process.
 
 import logging
 
-import engineio.payload
 import socketio
 
-from . import __version__, jsoncodec
+from . import __version__, enginefix, jsoncodec
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
+from .deferred import Server
+from .hubwatch import HubWatch
 from .metrics import Metrics
 from .presence import LocalPresence
 from .store import StoreError, open_store
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
-
-# python-engineio silently drops a polling POST with more than 16 packets; the
-# packet-size limit already bounds a POST, so allow a burst.
-engineio.payload.Payload.max_decode_packets = 512
 
 
 def _cors(config):
@@ -48,14 +45,16 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
+        enginefix.apply()
         self.config = config
         self.metrics = Metrics()
+        self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(config.store))
         self.presence = LocalPresence()
         kwargs = {}
         if config.redis:
             kwargs["client_manager"] = socketio.RedisManager(config.redis)
-        self.sio = socketio.Server(
+        self.sio = Server(
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
@@ -78,8 +77,10 @@ class App:
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
+        # "unverified" lets the page warn that names are not checked (no secret)
+        # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns)}
+                "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
             self.archive.ping()
         except StoreError as exc:
@@ -99,6 +100,7 @@ class App:
         self.archive.drain(timeout)
 
     def close(self):
+        self.hubwatch.stop()
         self.archive.close()
         self.presence.close()
 

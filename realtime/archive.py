@@ -1,19 +1,22 @@
 """The store as the chat uses it under gevent: off the hub, group-committed.
 
-:class:`Archive` wraps any :class:`~realtime.store.Store`.  Appends from many
-greenlets are queued and written by one writer greenlet in batches (one
-transaction, one fsync per batch); each caller wakes when its batch is
-durable.  Blocking stores run in a small native thread pool so a commit never
-stalls the hub::
+:class:`Archive` wraps any :class:`~realtime.store.Store`.  Appends are
+queued and written by one writer greenlet in batches (one transaction, one
+fsync per batch).  When a batch is durable, one delivery greenlet calls each
+append's callback in commit order, so whatever the callbacks send (broadcast,
+ack) goes out in the order the appends were submitted.  Blocking stores run
+in a small native thread pool so a commit never stalls the hub::
 
     archive = Archive(open_store(url))
-    msg, created = archive.append("lobby", "alice", "hi", None, ts)
+    archive.submit(("lobby", "alice", "hi", None, ts), callback)   # callback((msg, created))
+    msg, created = archive.append("lobby", "alice", "hi", None, ts)  # or wait for it
 """
 
 import logging
 
 import gevent
 import gevent.event
+import gevent.queue
 import gevent.threadpool
 
 from .store import StoreError
@@ -31,7 +34,10 @@ class Archive:
         self._wake = gevent.event.Event()
         self._closing = False
         self._busy = False        # a batch is being written
+        self._delivery = gevent.queue.Queue()
+        self._delivering = 0      # batches queued or running in delivery
         self._writer = gevent.spawn(self._write_loop)
+        self._deliverer = gevent.spawn(self._deliver_loop)
         self.batches = 0          # for /metrics
         self.batched = 0
 
@@ -47,13 +53,29 @@ class Archive:
             raise StoreError("the message store is unavailable (%s)"
                              % type(exc).__name__) from exc
 
-    def append(self, room, name, text, cid, ts):
-        """Store one message durably; return ``(message, created)``."""
+    def submit(self, item, callback):
+        """Queue ``(room, name, text, cid, ts)``; later ``callback((msg, created))``.
+
+        On failure the callback gets a :class:`StoreError` instead.  Callbacks
+        run on one delivery greenlet, in submission order.
+        """
         if self._closing:
-            raise StoreError("the server is shutting down")
-        result = gevent.event.AsyncResult()
-        self._pending.append(((room, name, text, cid, ts), result))
+            self._delivering += 1
+            self._delivery.put([(callback, StoreError("the server is shutting down"))])
+            return
+        self._pending.append((item, callback))
         self._wake.set()
+
+    def append(self, room, name, text, cid, ts):
+        """Store one message durably and wait; return ``(message, created)``."""
+        result = gevent.event.AsyncResult()
+
+        def done(value):
+            if isinstance(value, StoreError):
+                result.set_exception(value)
+            else:
+                result.set(value)
+        self.submit((room, name, text, cid, ts), done)
         return result.get()
 
     def _write_loop(self):
@@ -67,15 +89,23 @@ class Archive:
                 try:
                     results = self._call(self.store.append_batch, [item for item, _ in batch])
                 except StoreError as exc:
-                    for _, waiter in batch:
-                        waiter.set_exception(StoreError(str(exc)))
-                    continue
+                    results = [StoreError(str(exc))] * len(batch)
+                else:
+                    self.batches += 1
+                    self.batched += len(batch)
                 finally:
                     self._busy = False
-                self.batches += 1
-                self.batched += len(batch)
-                for (_, waiter), res in zip(batch, results):
-                    waiter.set(res)
+                self._delivering += 1
+                self._delivery.put([(callback, res) for (_, callback), res in zip(batch, results)])
+
+    def _deliver_loop(self):
+        for batch in self._delivery:
+            for callback, result in batch:
+                try:
+                    callback(result)
+                except Exception:
+                    log.exception("delivering a stored message failed")
+            self._delivering -= 1
 
     def latest(self, room, limit):
         return self._call(self.store.latest, room, limit)
@@ -99,11 +129,12 @@ class Archive:
         """Refuse new appends and wait up to ``timeout`` s for queued ones."""
         self._closing = True
         with gevent.Timeout(timeout, False):
-            while self._pending or self._busy:
+            while self._pending or self._busy or self._delivering:
                 gevent.sleep(0.01)
 
     def close(self):
         self._writer.kill(block=False)
+        self._deliverer.kill(block=False)
         self._call(self.store.close)
         if self._pool is not None:
             self._pool.kill()

@@ -13,10 +13,15 @@ import time
 import socketio
 
 from . import auth, rules
+from .deferred import Later
+from .namespace import Namespace
 from .rules import Invalid
 from .store import StoreError
 
 log = logging.getLogger("realtime.chat")
+
+# A floor above any id: a connection catching up gets no live messages.
+CATCHING_UP = float("inf")
 
 EVENTS = ("join", "leave", "message", "history", "typing", "dm", "rooms")
 
@@ -53,7 +58,7 @@ class Conn:
         self.limiter = limiter
 
 
-class ChatNamespace(socketio.Namespace):
+class ChatNamespace(Namespace):
     """The ``/`` namespace; build it with the app's config, archive and presence."""
 
     def __init__(self, config, archive, presence, metrics):
@@ -63,17 +68,17 @@ class ChatNamespace(socketio.Namespace):
         self.presence = presence
         self.metrics = metrics
         self.conns = {}
-        # room -> {sid: buffered messages} for connections inside join(): their
-        # live copies are held back and merged into the join ack instead, so a
-        # message is neither missed nor delivered twice around a join.
+        # room -> {sid: held messages} for connections inside join().
         self._joining = {}
+        # room -> {sid: id}: broadcasts up to that id skip sid (it has them).
+        self._floors = {}
         self._rate = config.rate_limit
 
     # -- dispatch ---------------------------------------------------------
 
-    def trigger_event(self, event, *args):
+    def handle_event(self, event, *args):
         if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
+            return super().handle_event(event, *args)
         sid, payload = args[0], args[1:]
         started = time.perf_counter()
         if event not in EVENTS:
@@ -81,7 +86,13 @@ class ChatNamespace(socketio.Namespace):
             event = "unknown"
         else:
             result = self._dispatch(event, sid, payload)
-        self.metrics.event(event, result.get("ok", False), time.perf_counter() - started)
+
+        def measure(ack):
+            self.metrics.event(event, ack.get("ok", False), time.perf_counter() - started)
+        if isinstance(result, Later):
+            result.then(measure)
+        else:
+            measure(result)
         return result
 
     def _dispatch(self, event, sid, payload):
@@ -128,6 +139,7 @@ class ChatNamespace(socketio.Namespace):
 
     def _exit(self, sid, conn, room):
         conn.rooms.discard(room)
+        self._forget(room, sid)
         last, count = self.presence.exit(room, conn.name)
         if last:
             self.emit("presence", {"room": room, "name": conn.name, "event": "leave",
@@ -145,32 +157,57 @@ class ChatNamespace(socketio.Namespace):
             if first:
                 self.emit("presence", {"room": room, "name": conn.name, "event": "join",
                                        "count": count}, room=room, skip_sid=sid)
-            held = self._joining.setdefault(room, {})[sid] = []
+        held = self._hold(room, sid)
         try:
             if since is None:
                 history, more = self.archive.latest(room, rules.JOIN_HISTORY)
             else:
                 history, more = self.archive.after(room, since, rules.SINCE_LIMIT)
         except StoreError:
+            self._release(room, sid, None)
             if fresh:
-                self._stop_holding(room, sid)
                 self.leave_room(sid, room)
                 self._exit(sid, conn, room)
             raise
-        if fresh:
-            self._stop_holding(room, sid)
+        if since is not None and more:
+            # Catching up: live messages would jump ahead of the pages still
+            # to fetch, so none go to this connection until it joins again.
+            self._release(room, sid, CATCHING_UP)
+        else:
             top = history[-1]["id"] if history else (since or 0)
-            if not (since is not None and more):
-                history = history + [m for m in held if m["id"] > top]
+            history = history + [m for m in held if m["id"] > top]
+            self._release(room, sid, history[-1]["id"] if history else top)
         return ok(room=room, members=self.presence.members(room), history=history,
                   more=more)
 
-    def _stop_holding(self, room, sid):
+    # A message is committed before it is broadcast, and a join's history read
+    # runs concurrently; so around a join the same message could come both in
+    # the history and live, or (read before commit, broadcast before entering)
+    # not at all.  While a join reads, its live copies are held and merged into
+    # the ack; afterwards broadcasts at or below the history's last id skip it.
+
+    def _hold(self, room, sid):
+        self._floors.get(room, {}).pop(sid, None)
+        held = []
+        self._joining.setdefault(room, {})[sid] = held
+        return held
+
+    def _release(self, room, sid, floor):
         holding = self._joining.get(room)
         if holding is not None:
             holding.pop(sid, None)
             if not holding:
                 del self._joining[room]
+        conn = self.conns.get(sid)
+        if floor is not None and conn is not None and room in conn.rooms:
+            self._floors.setdefault(room, {})[sid] = floor
+
+    def _forget(self, room, sid):
+        floors = self._floors.get(room)
+        if floors is not None:
+            floors.pop(sid, None)
+            if not floors:
+                del self._floors[room]
 
     def on_leave(self, sid, conn, data):
         room = rules.check_leave(data)
@@ -186,21 +223,47 @@ class ChatNamespace(socketio.Namespace):
         room, text, cid = rules.check_message(data, self.config.max_text)
         if room not in conn.rooms:
             raise Invalid("you are not in room %s; join it first." % room)
-        msg, created = self.archive.append(room, conn.name, text, cid, now_ms())
-        if created:
-            self.metrics.stored.inc()
-            self.broadcast(room, msg)
-        return ok(message=msg)
+        # Stored, then broadcast, then acked, in the order this connection
+        # sent them; the connection's next event need not wait for the disk.
+        later = Later()
+
+        def stored(result):
+            if isinstance(result, StoreError):
+                log.warning("message from %s not stored: %s", sid, result)
+                later.resolve(fail("the message store is unavailable; please try again."))
+                return
+            msg, created = result
+            if created:
+                self.metrics.stored.inc()
+                try:
+                    self.broadcast(room, msg)
+                except Exception:
+                    # Stored is stored: the ack must still go out, and
+                    # members catch up with `join` + `since`.
+                    log.exception("broadcast of message %s failed", msg["id"])
+            later.resolve(ok(message=msg))
+        self.archive.submit((room, conn.name, text, cid, now_ms()), stored)
+        return later
 
     def broadcast(self, room, msg):
-        """Send a stored message to the room (held back for joiners, see on_join)."""
+        """Send a stored message to the room, minus connections that have it (see on_join)."""
+        skip = None
         holding = self._joining.get(room)
         if holding:
             for held in holding.values():
                 held.append(msg)
-            self.emit("message", msg, room=room, skip_sid=list(holding))
-        else:
-            self.emit("message", msg, room=room)
+            skip = list(holding)
+        floors = self._floors.get(room)
+        if floors:
+            for sid, floor in list(floors.items()):
+                if msg["id"] <= floor:
+                    skip = (skip or []) + [sid]
+                else:
+                    # Broadcasts go out in id order: nothing lower will follow.
+                    del floors[sid]
+            if not floors:
+                del self._floors[room]
+        self.emit("message", msg, room=room, skip_sid=skip)
 
     def on_history(self, sid, conn, data):
         room, before, limit = rules.check_history(data)

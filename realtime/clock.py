@@ -3,7 +3,7 @@
 import datetime
 import time
 
-import socketio
+from .namespace import Namespace
 
 
 def tick():
@@ -13,13 +13,12 @@ def tick():
     return {"ts": now, "iso": iso.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
 
 
-class ClockNamespace(socketio.Namespace):
+class ClockNamespace(Namespace):
     """No auth; a new client gets a tick at once, then every second."""
 
     def __init__(self):
         super().__init__("/clock")
         self._ticker = None
-        self.last_gap = 0.0        # longest gap between ticks, for /metrics
 
     def on_connect(self, sid, environ, auth=None):
         if self._ticker is None:

@@ -153,5 +153,6 @@ def markdown_table():
     """The settings as a Markdown table, for the README."""
     rows = ["| flag | environment | default | meaning |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
-        rows.append("| `%s` | `%s` | `%s` | %s |" % (s.flag, s.env, s.default, s.help))
+        default = "`%s`" % s.default if s.default != "" else "(none)"
+        rows.append("| `%s` | `%s` | %s | %s |" % (s.flag, s.env, default, s.help))
     return "\n".join(rows)

@@ -20,6 +20,11 @@ class Metrics:
                                       buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, 1))
         self.stored = prom.Counter("realtime_messages_stored", "Messages stored.", registry=r)
         self.dms = prom.Counter("realtime_dms", "Direct messages delivered.", registry=r)
+        self.hub_lag = prom.Histogram(
+            "realtime_hub_lag_seconds", "How late the gevent hub ran a 50 ms timer.",
+            registry=r, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, 1))
+        self.hub_lag_max = prom.Gauge("realtime_hub_lag_max_seconds",
+                                      "Worst hub lag since start.", registry=r)
         self.store_up = prom.Gauge("realtime_store_up", "1 while the store answers.",
                                    registry=r)
 

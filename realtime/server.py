@@ -24,6 +24,11 @@ class Server(pywsgi.WSGIServer):
         kwargs.setdefault("log", None)
         kwargs.setdefault("error_log", logging.getLogger("realtime.wsgi"))
         super().__init__(listener, app, **kwargs)
+        # gevent-websocket logs every request at INFO through server.logger;
+        # keep that access log for --log-level debug only.
+        self.logger = logging.getLogger("realtime.access")
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.setLevel(logging.WARNING)
 
     def handle(self, sock, address):
         # Nagle against delayed ACK stalls each request/ack round trip ~40 ms.
@@ -58,8 +63,6 @@ def serve(app, config, out=sys.stdout):
     if config.unverified:
         log.warning("no secret set: names are unverified (demo mode); set "
                     "REALTIME_SECRET or --secret to require tokens")
-    print("listening on http://%s:%d" % (shown, port), file=out, flush=True)
-
     stopping = gevent.event.Event()
 
     def on_signal(signum):
@@ -68,6 +71,7 @@ def serve(app, config, out=sys.stdout):
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, on_signal, signum)
+    print("listening on http://%s:%d" % (shown, port), file=out, flush=True)
     stopping.wait()
     stop(server, app, config.shutdown_timeout)
 

@@ -34,6 +34,15 @@ def env_for(extra=None):
     return env
 
 
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the test process dies (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class ServerProcess:
     """``python -m realtime serve`` on a free port, logs to a file.
 
@@ -62,7 +71,7 @@ class ServerProcess:
         self.starts += 1
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=self.cwd,
-                                     env=env_for(self.env))
+                                     env=env_for(self.env), preexec_fn=die_with_parent)
         log.close()
         lines = queue.Queue()
         threading.Thread(target=self._read, args=(self.proc.stdout, lines), daemon=True).start()
@@ -110,6 +119,23 @@ class ServerProcess:
         return self.start(self.port if same_port else 0)
 
 
+def _ordered(sio):
+    """Handle incoming packets in arrival order.
+
+    python-engineio's client runs each received message in a new thread, so a
+    test could record a connection's events out of the order the server sent
+    them; the contract's ordering is only observable without that.
+    """
+    eio = sio.eio
+    trigger = eio._trigger_event
+
+    def ordered(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+    eio._trigger_event = ordered
+
+
 class Client:
     """A python-socketio client that records every event it receives.
 
@@ -127,9 +153,11 @@ class Client:
         self.auth = auth if auth is not None else ({"name": name} if name is not None else None)
         self.namespaces = namespaces or ["/"]
         self.sio = socketio.Client(reconnection=reconnection, **client_kwargs)
+        _ordered(self.sio)
         self.received = []
         self._cond = threading.Condition()
         self.sio.on("*", self._record)
+        self.sio.on("connect_error", lambda data=None: self._record("connect_error", data))
         for ns in self.namespaces:
             if ns != "/":
                 self.sio.on("*", self._record_ns(ns), namespace=ns)
@@ -147,9 +175,15 @@ class Client:
         return record
 
     def connect(self):
+        """Connect; raises socketio.exceptions.ConnectionError when refused."""
         self.sio.connect(self.url, auth=self.auth, transports=[self.transport],
                          namespaces=self.namespaces, wait_timeout=timeout(5))
         return self
+
+    def refusal(self):
+        """The message of the last connect_error (after a refused connect)."""
+        errors = self.events("connect_error")
+        return errors[-1].get("message") if errors and isinstance(errors[-1], dict) else errors
 
     def call(self, event, data=None, namespace="/"):
         args = () if data is None else (data,)

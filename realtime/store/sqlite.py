@@ -55,6 +55,7 @@ class SQLiteStore(Store):
         conn = self._conn()
         with conn:
             conn.executescript(_SCHEMA)
+        self._inode = os.stat(self.path).st_ino
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
@@ -68,8 +69,19 @@ class SQLiteStore(Store):
             self._local.conn = conn
         return conn
 
+    def _check_file(self):
+        # A deleted or replaced file would take writes into an unlinked inode
+        # that no restart will see: refuse instead of acking lost messages.
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError as exc:
+            raise sqlite3.OperationalError("database file unavailable: %s" % exc.strerror)
+        if inode != self._inode:
+            raise sqlite3.OperationalError("database file was replaced")
+
     def _run(self, fn, *args):
         try:
+            self._check_file()
             return fn(self._conn(), *args)
         except sqlite3.Error as exc:
             # A broken connection (disk gone, file replaced) is rebuilt on retry.

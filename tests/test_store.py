@@ -1,0 +1,154 @@
+"""Every store backend against the same contract, without sockets."""
+
+import os
+
+import pytest
+
+from realtime.store import StoreError, open_store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    url = {"memory": "memory://", "sqlite": "sqlite:///" + str(tmp_path / "t.db")}[request.param]
+    s = open_store(url)
+    yield s
+    s.close()
+
+
+def put(store, room, text, name="alice", cid=None, ts=1):
+    [(msg, created)] = store.append_batch([(room, name, text, cid, ts)])
+    return msg, created
+
+
+def test_ids_increase_within_a_room(store):
+    """Ids are unique and strictly increasing."""
+    ids = [put(store, "r", str(i))[0]["id"] for i in range(5)]
+    assert ids == sorted(set(ids))
+
+
+def test_message_shape(store):
+    """The stored message carries id, room, name, text, ts."""
+    msg, created = put(store, "r", "hi <b>", ts=123)
+    assert created and set(msg) == {"id", "room", "name", "text", "ts"}
+    assert (msg["room"], msg["name"], msg["text"], msg["ts"]) == ("r", "alice", "hi <b>", 123)
+
+
+def test_cid_makes_append_idempotent(store):
+    """The same name and cid returns the first message, stored once."""
+    first, created1 = put(store, "r", "one", cid="c1")
+    again, created2 = put(store, "other", "two", cid="c1")
+    assert created1 and not created2 and again == first
+    assert store.latest("r", 10)[0] == [first] and not store.has_room("other")
+
+
+def test_cid_is_scoped_to_the_name(store):
+    """Another person's cid does not collide."""
+    put(store, "r", "one", name="alice", cid="c1")
+    assert put(store, "r", "two", name="bob", cid="c1")[1]
+
+
+def test_duplicate_cid_within_one_batch(store):
+    """A batch holding a resend stores it once."""
+    out = store.append_batch([("r", "a", "x", "c", 1), ("r", "a", "x", "c", 1)])
+    assert [created for _, created in out] == [True, False]
+    assert out[0][0] == out[1][0]
+
+
+def test_latest_and_more(store):
+    """latest gives the newest messages oldest first, and whether older exist."""
+    ids = [put(store, "r", str(i))[0]["id"] for i in range(7)]
+    msgs, more = store.latest("r", 5)
+    assert [m["id"] for m in msgs] == ids[2:] and more
+    msgs, more = store.latest("r", 7)
+    assert [m["id"] for m in msgs] == ids and not more
+
+
+def test_after_pages_forward(store):
+    """after gives the oldest messages newer than since, capped, with more."""
+    ids = [put(store, "r", str(i))[0]["id"] for i in range(7)]
+    msgs, more = store.after("r", ids[1], 3)
+    assert [m["id"] for m in msgs] == ids[2:5] and more
+    msgs, more = store.after("r", ids[4], 3)
+    assert [m["id"] for m in msgs] == ids[5:] and not more
+
+
+def test_before_pages_backward(store):
+    """before gives the newest messages older than an id, oldest first."""
+    ids = [put(store, "r", str(i))[0]["id"] for i in range(7)]
+    msgs, more = store.before("r", ids[5], 3)
+    assert [m["id"] for m in msgs] == ids[2:5] and more
+    msgs, more = store.before("r", ids[2], 3)
+    assert [m["id"] for m in msgs] == ids[:2] and not more
+
+
+def test_rooms_are_separate(store):
+    """A room's pages hold only its own messages."""
+    put(store, "a", "1")
+    put(store, "b", "2")
+    assert [m["text"] for m in store.latest("a", 10)[0]] == ["1"]
+    assert store.has_room("b") and not store.has_room("c")
+
+
+def test_dm_ids_are_unique_and_increasing(store):
+    """Direct message ids never repeat."""
+    ids = [store.next_dm_id() for _ in range(100)]
+    assert ids == sorted(set(ids))
+
+
+def test_unicode_and_nul_survive(store):
+    """Text round-trips exactly, including NUL, RTL marks and emoji."""
+    text = "a\x00b \u202e\u200b 😀 <script>"
+    put(store, "r", text)
+    assert store.latest("r", 1)[0][0]["text"] == text
+
+
+def test_sqlite_keeps_messages_across_reopen(tmp_path):
+    """A new store on the same file sees the old messages and keeps counting up."""
+    url = "sqlite:///" + str(tmp_path / "t.db")
+    s = open_store(url)
+    first, _ = put(s, "r", "x", cid="c")
+    s.close()
+    s = open_store(url)
+    assert s.latest("r", 10)[0] == [first]
+    assert put(s, "r", "x", cid="c") == (first, False)
+    assert put(s, "r", "y")[0]["id"] > first["id"]
+    s.close()
+
+
+def test_sqlite_uses_wal(tmp_path):
+    """The SQLite file runs in WAL mode."""
+    path = tmp_path / "t.db"
+    s = open_store("sqlite:///" + str(path))
+    put(s, "r", "x")
+    assert os.path.exists(str(path) + "-wal")
+    s.close()
+
+
+def test_sqlite_deleted_file_raises_store_error(tmp_path):
+    """Writes to a deleted database file fail instead of vanishing into it."""
+    path = tmp_path / "t.db"
+    s = open_store("sqlite:///" + str(path))
+    put(s, "r", "x")
+    path.unlink()
+    with pytest.raises(StoreError, match="unavailable"):
+        put(s, "r", "y")
+    s.close()
+
+
+def test_sqlite_replaced_file_raises_store_error(tmp_path):
+    """A database file swapped underneath the server is refused."""
+    path = tmp_path / "t.db"
+    s = open_store("sqlite:///" + str(path))
+    put(s, "r", "x")
+    path.rename(tmp_path / "old.db")
+    open_store("sqlite:///" + str(path)).close()
+    with pytest.raises(StoreError, match="replaced"):
+        s.latest("r", 1)
+    s.close()
+
+
+@pytest.mark.parametrize("url", ["postgres://x", "sqlite://", "nonsense"])
+def test_unknown_urls_are_refused(url):
+    """A URL the server cannot use is a clear error."""
+    with pytest.raises(ValueError):
+        open_store(url)
