@@ -40,6 +40,24 @@ def path_from_url(url):
     return url[len(prefix):]
 
 
+def _insert(conn, items, indexes, out):
+    """Insert ``items[i]`` for each index with one statement; fill ``out[i]``."""
+    cur = conn.execute(
+        "INSERT INTO messages (room, name, text, ts, cid) VALUES "
+        + ",".join(["(?, ?, ?, ?, ?)"] * len(indexes)),
+        [v for i in indexes
+         for v in (items[i][0], items[i][1], items[i][2], items[i][4], items[i][3])])
+    if cur.rowcount != len(indexes):
+        raise sqlite3.DatabaseError("inserted %d of %d rows" % (cur.rowcount, len(indexes)))
+    # One statement holding the write lock: AUTOINCREMENT gives the rows
+    # consecutive ids ending at lastrowid.
+    next_id = cur.lastrowid - len(indexes) + 1
+    for i in indexes:
+        room, name, text, cid, ts = items[i]
+        out[i] = (message(next_id, room, name, text, ts), True)
+        next_id += 1
+
+
 class SQLiteStore(Store):
     """One file; a connection per thread; writes serialised by the caller."""
 
@@ -97,6 +115,11 @@ class SQLiteStore(Store):
         # a pool thread, and each statement gives the GIL back and must win it
         # again from the busy hub thread (up to a switch interval each time).
         out = [None] * len(items)
+        if len(items) <= _INSERT_CHUNK and all(item[3] is None for item in items):
+            # No cid to look up: one INSERT in autocommit mode is a durable
+            # transaction of its own, so the batch is a single statement.
+            _insert(conn, items, range(len(items)), out)
+            return out
         fresh = []                  # indexes to insert, in order
         first_of = {}               # (name, cid) -> index of its first copy in this batch
         conn.execute("BEGIN IMMEDIATE")
@@ -123,22 +146,7 @@ class SQLiteStore(Store):
                     first_of[key] = i
                 fresh.append(i)
             for start in range(0, len(fresh), _INSERT_CHUNK):
-                chunk = fresh[start:start + _INSERT_CHUNK]
-                cur = conn.execute(
-                    "INSERT INTO messages (room, name, text, ts, cid) VALUES "
-                    + ",".join(["(?, ?, ?, ?, ?)"] * len(chunk)),
-                    [v for i in chunk
-                     for v in (items[i][0], items[i][1], items[i][2], items[i][4], items[i][3])])
-                if cur.rowcount != len(chunk):
-                    raise sqlite3.DatabaseError("inserted %d of %d rows"
-                                                % (cur.rowcount, len(chunk)))
-                # One statement inside an exclusive transaction: AUTOINCREMENT
-                # gives the rows consecutive ids ending at lastrowid.
-                next_id = cur.lastrowid - len(chunk) + 1
-                for i in chunk:
-                    room, name, text, cid, ts = items[i]
-                    out[i] = (message(next_id, room, name, text, ts), True)
-                    next_id += 1
+                _insert(conn, items, fresh[start:start + _INSERT_CHUNK], out)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
