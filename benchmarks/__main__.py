@@ -42,6 +42,8 @@ def parse(argv=None):
     p.add_argument("--scenarios", default=",".join(runner.SCENARIOS),
                    help="comma-separated: " + ", ".join(runner.SCENARIOS))
     p.add_argument("--senders", type=int, default=50)
+    p.add_argument("--cid", action="store_true",
+                   help="message path: send a fresh cid with each message, as the page does")
     p.add_argument("--window500", type=int, default=10,
                    help="acks outstanding per sender in the message500 scenario")
     p.add_argument("--duration", type=float, default=None, help="seconds per message run")

@@ -264,7 +264,8 @@ def message_path(opts, server, window):
         s.mark()
         t0 = time.monotonic() + 0.5
         replies = w.ask([{"op": "run", "ids": p, "t0": t0, "duration": opts.duration,
-                          "warm": opts.warm, "window": window} for p in parts],
+                          "warm": opts.warm, "window": window, "cid": opts.cid}
+                         for p in parts],
                         opts.duration + 30)
         stall = s.stall()
     for r in replies:

@@ -134,8 +134,19 @@ class Worker:
         window, text = cmd["window"], cmd.get("text", "hello from the benchmark")
         lat, counts = [], {"acks": 0, "failed": 0, "all": 0}
 
+        use_cid = cmd.get("cid", False)
+        serial = [0]
+
         def sender(client, room):
             payload = {"room": room, "text": text}
+
+            def send():
+                if use_cid:       # as the page sends: a fresh client id per message
+                    serial[0] += 1
+                    client.emit("message", {"room": room, "text": text,
+                                            "cid": "%s-%d" % (room, serial[0])}, ack=on_ack)
+                else:
+                    client.emit("message", payload, ack=on_ack)
 
             def on_ack(reply, sent):
                 now = time.monotonic()
@@ -147,14 +158,14 @@ class Worker:
                     counts["acks"] += 1
                     lat.append(now - sent)
                 if now < t_end:
-                    client.emit("message", payload, ack=on_ack)
-            return payload, on_ack
+                    send()
+            return send
 
         await _sleep_until(t0)
         for i, c in zip(cmd["ids"], self.ordered):
-            payload, on_ack = sender(c, "mp%d" % i)
+            send = sender(c, "mp%d" % i)
             for _ in range(window):
-                c.emit("message", payload, ack=on_ack)
+                send()
         await _sleep_until(t_end)
         deadline = t_end + 10
         while any(c.outstanding for c in self.clients) and time.monotonic() < deadline:
