@@ -24,6 +24,7 @@ from .store import StoreError
 log = logging.getLogger("realtime.store")
 
 MAX_BATCH = 512
+DELIVER_SLICE = 128       # callbacks between yields to the hub
 
 
 class Archive:
@@ -100,11 +101,16 @@ class Archive:
 
     def _deliver_loop(self):
         for batch in self._delivery:
-            for callback, result in batch:
+            for n, (callback, result) in enumerate(batch, 1):
                 try:
                     callback(result)
                 except Exception:
                     log.exception("delivering a stored message failed")
+                if n % DELIVER_SLICE == 0:
+                    # A full batch of broadcasts and acks is ~50 ms of work:
+                    # let the hub run readers, writers and timers in between
+                    # (this greenlet alone delivers, so the order holds).
+                    gevent.sleep(0)
             self._delivering -= 1
 
     def latest(self, room, limit):
