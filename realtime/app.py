@@ -17,8 +17,9 @@ from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
 from .config import Config
-from .deferred import Server
+from .guard import GuardedServer, add_metrics
 from .hubwatch import HubWatch
+from .limits import Limits
 from .metrics import Metrics
 from .presence import LocalPresence
 from .store import StoreError, open_store
@@ -54,22 +55,29 @@ class App:
         kwargs = {}
         if config.redis:
             kwargs["client_manager"] = socketio.RedisManager(config.redis)
-        self.sio = Server(
+        self.limits = Limits(config)
+        self.sio = GuardedServer(
+            limits=self.limits,
+            packet_rate=config.parse("packet_rate"),
+            max_queue=config.max_queue,
             async_mode="gevent",
             async_handlers=False,
             always_connect=False,
             cors_allowed_origins=_cors(config),
             max_http_buffer_size=config.max_packet,
             ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
             transports=["websocket"] if config.websocket_only else None,
             logger=False,
             engineio_logger=False,
             json=jsoncodec,
             **kwargs)
-        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics)
+        self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
+                                  limits=self.limits)
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
+        add_metrics(self.metrics.registry, self.sio)
         self.wsgi = HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render)
 
     def __call__(self, environ, start_response):
@@ -83,6 +91,8 @@ class App:
                 "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
             self.archive.ping()
+            if self.archive.write_error:
+                raise StoreError(self.archive.write_error)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))

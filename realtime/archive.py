@@ -24,7 +24,14 @@ from .store import StoreError
 log = logging.getLogger("realtime.store")
 
 MAX_BATCH = 512
-DELIVER_SLICE = 128       # callbacks between yields to the hub
+DELIVERY_SLICE = 16
+
+
+def _captured(fn, *args):
+    try:
+        return False, fn(*args)
+    except Exception as exc:
+        return True, exc
 
 
 class Archive:
@@ -41,11 +48,19 @@ class Archive:
         self._deliverer = gevent.spawn(self._deliver_loop)
         self.batches = 0          # for /metrics
         self.batched = 0
+        # The last write failure, until a write succeeds: reads may still work
+        # on a full or read-only disk, so /healthz needs this too.
+        self.write_error = None
 
     def _call(self, fn, *args):
         try:
             if self._pool is not None:
-                return self._pool.apply(fn, args)
+                # gevent prints a traceback for any exception a pool thread
+                # raises (a full disk would flood the log): carry it back instead.
+                failed, value = self._pool.apply(_captured, (fn,) + args)
+                if failed:
+                    raise value
+                return value
             return fn(*args)
         except StoreError:
             raise
@@ -90,8 +105,10 @@ class Archive:
                 try:
                     results = self._call(self.store.append_batch, [item for item, _ in batch])
                 except StoreError as exc:
+                    self.write_error = str(exc)
                     results = [StoreError(str(exc))] * len(batch)
                 else:
+                    self.write_error = None
                     self.batches += 1
                     self.batched += len(batch)
                 finally:
@@ -106,10 +123,9 @@ class Archive:
                     callback(result)
                 except Exception:
                     log.exception("delivering a stored message failed")
-                if n % DELIVER_SLICE == 0:
-                    # A full batch of broadcasts and acks is ~50 ms of work:
-                    # let the hub run readers, writers and timers in between
-                    # (this greenlet alone delivers, so the order holds).
+                if n % DELIVERY_SLICE == 0:
+                    # A big batch fans out to many sockets: let other
+                    # greenlets (pings, reads, the clock) run in between.
                     gevent.sleep(0)
             self._delivering -= 1
 

@@ -15,6 +15,7 @@ import socketio
 from . import auth, rules
 from .deferred import Later
 from .namespace import Namespace
+from .limits import client_address
 from .rules import Invalid
 from .store import StoreError
 
@@ -50,19 +51,22 @@ def user_room(name):
 class Conn:
     """What the server keeps per connection."""
 
-    __slots__ = ("name", "rooms", "limiter")
+    __slots__ = ("name", "rooms", "limiter", "address", "joins")
 
-    def __init__(self, name, limiter):
+    def __init__(self, name, limiter, address=None, joins=None):
         self.name = name
         self.rooms = set()
         self.limiter = limiter
+        self.address = address
+        self.joins = joins
 
 
 class ChatNamespace(Namespace):
     """The ``/`` namespace; build it with the app's config, archive and presence."""
 
-    def __init__(self, config, archive, presence, metrics):
+    def __init__(self, config, archive, presence, metrics, limits=None):
         super().__init__("/")
+        self.limits = limits      # per-address rates (realtime.limits), optional
         self.config = config
         self.archive = archive
         self.presence = presence
@@ -123,7 +127,9 @@ class ChatNamespace(Namespace):
         except Invalid as exc:
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
-        self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate))
+        self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
+                               client_address(environ),
+                               rules.RateLimiter(*self.config.parse("join_rate")))
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))
         self.metrics.connections.inc()
@@ -147,7 +153,20 @@ class ChatNamespace(Namespace):
 
     # -- events -----------------------------------------------------------
 
+    def _allowed(self, conn, kind):
+        """Count one event against the connection's and the address's rate."""
+        now = time.monotonic()
+        own = conn.limiter if kind == "message" else conn.joins
+        if own is not None and not own.allow(now):
+            return False
+        if self.limits is None:
+            return True
+        check = self.limits.allow_message if kind == "message" else self.limits.allow_join
+        return check(conn.address, now)
+
     def on_join(self, sid, conn, data):
+        if not self._allowed(conn, "join"):
+            return fail("rate limited")
         room, since = rules.check_join(data)
         fresh = room not in conn.rooms
         if fresh:
@@ -218,7 +237,7 @@ class ChatNamespace(Namespace):
         return ok(room=room)
 
     def on_message(self, sid, conn, data):
-        if not conn.limiter.allow(time.monotonic()):
+        if not self._allowed(conn, "message"):
             return fail("rate limited")
         room, text, cid = rules.check_message(data, self.config.max_text)
         if room not in conn.rooms:
@@ -284,7 +303,7 @@ class ChatNamespace(Namespace):
         return ok()
 
     def on_dm(self, sid, conn, data):
-        if not conn.limiter.allow(time.monotonic()):
+        if not self._allowed(conn, "message"):
             return fail("rate limited")
         to, text = rules.check_dm(data, self.config.max_text)
         if not self.presence.online(to):

@@ -80,6 +80,28 @@ SETTINGS = (
             "maximum Engine.IO packet size in bytes; a larger one closes that connection"),
     Setting("rate", "--rate", "REALTIME_RATE", "20/10", _rate,
             "message+dm events allowed per connection as COUNT/SECONDS; 0 turns it off"),
+    Setting("join_rate", "--join-rate", "REALTIME_JOIN_RATE", "20/10", _rate,
+            "join events allowed per connection as COUNT/SECONDS; 0 turns it off"),
+    Setting("address_rate", "--address-rate", "REALTIME_ADDRESS_RATE", "100/10", _rate,
+            "message+dm events allowed per client address as COUNT/SECONDS; 0 turns it off"),
+    Setting("address_join_rate", "--address-join-rate", "REALTIME_ADDRESS_JOIN_RATE",
+            "100/10", _rate,
+            "join events allowed per client address as COUNT/SECONDS; 0 turns it off"),
+    Setting("connect_rate", "--connect-rate", "REALTIME_CONNECT_RATE", "60/10", _rate,
+            "new connections allowed per client address as COUNT/SECONDS; 0 turns it off"),
+    Setting("max_conns_per_address", "--max-conns-per-address",
+            "REALTIME_MAX_CONNS_PER_ADDRESS", 256, int,
+            "open connections allowed per client address; 0 means no cap"),
+    Setting("max_conns", "--max-conns", "REALTIME_MAX_CONNS", 10000, int,
+            "open connections allowed in total per process; 0 means no cap"),
+    Setting("packet_rate", "--packet-rate", "REALTIME_PACKET_RATE", "300/10", _rate,
+            "packets and WebSocket frames allowed per connection as COUNT/SECONDS; "
+            "a connection over it is closed; 0 turns it off"),
+    Setting("max_queue", "--max-queue", "REALTIME_MAX_QUEUE", 1000, int,
+            "packets waiting for one client that does not read before it is "
+            "disconnected; 0 means no cap"),
+    Setting("header_timeout", "--header-timeout", "REALTIME_HEADER_TIMEOUT", 10.0, float,
+            "seconds a client may take to send an HTTP request line and headers"),
     Setting("cors", "--cors", "REALTIME_CORS", "", _origins,
             "comma-separated origins allowed besides the server's own; '*' allows any"),
     Setting("websocket_only", "--websocket-only", "REALTIME_WEBSOCKET_ONLY", False, _bool,
@@ -88,6 +110,8 @@ SETTINGS = (
             "seconds a graceful stop may take before connections are cut"),
     Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, int,
             "seconds between Engine.IO pings"),
+    Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, int,
+            "seconds to wait for a pong before dropping a silent connection"),
     Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", str,
             "logging level: debug, info, warning or error"),
 )
@@ -102,6 +126,7 @@ def _make_config_class():
     cls.__module__ = __name__
     cls.replace = lambda self, **changes: dataclasses.replace(self, **changes)
     cls.rate_limit = property(lambda self: parse_rate(self.rate))
+    cls.parse = lambda self, name: parse_rate(getattr(self, name))
     cls.unverified = property(lambda self: not self.secret)
     cls.__repr__ = lambda self: "Config(%s)" % ", ".join(
         "%s=%r" % (s.name, "***" if s.name == "secret" and getattr(self, s.name)

@@ -13,6 +13,8 @@ import gevent.event
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from .handler import handler_class
+
 log = logging.getLogger("realtime.server")
 
 
@@ -52,7 +54,7 @@ def check_patched():
 def serve(app, config, out=sys.stdout):
     """Listen on ``config.host:config.port``, print the URL, serve until a signal."""
     check_patched()
-    server = Server((config.host, config.port), app)
+    server = Server((config.host, config.port), app, handler_class=handler_class(config))
     server.start()
     host, port = server.address[:2]
     shown = "[%s]" % host if ":" in host else host

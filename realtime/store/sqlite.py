@@ -80,6 +80,14 @@ class SQLiteStore(Store):
         if conn is None:
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
+            # SQLite quietly opens a write-protected file read-only; such a
+            # connection, once cached, would fail every write after the disk
+            # is writable again.  Refuse to cache it.
+            try:
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
+            except OSError as exc:
+                raise sqlite3.OperationalError("database file is not writable (%s)"
+                                               % exc.strerror)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
