@@ -79,6 +79,12 @@ class Server:
             self.cmd = [sys.executable, "-m", "realtime", "serve", "--host", "127.0.0.1",
                         "--port", "0", "--rate", "0", "--log-level", "warning",
                         "--store", "sqlite:///" + os.path.join(self.dir, "chat.db")]
+            # Every client comes from 127.0.0.1: the per-address flood limits,
+            # the connection cap and the slow-reader cap would measure themselves.
+            self.cmd += ["--address-rate", "0", "--join-rate", "0",
+                         "--address-join-rate", "0", "--connect-rate", "0",
+                         "--max-conns-per-address", "0", "--max-conns", "0",
+                         "--packet-rate", "0", "--max-queue", "0"]
         elif kind == "bare":
             self.cmd = [sys.executable, "-m", "benchmarks.bare", "--port", "0"]
         else:
@@ -128,8 +134,8 @@ class Server:
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                self.proc.kill()      # never leave a server behind
                 self.proc.wait(5)
 
 
