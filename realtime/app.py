@@ -9,19 +9,23 @@ worker; both need a gevent-patched process.
 """
 
 import logging
+import time
 
+import gevent
 import socketio
 
 from . import __version__, enginefix, jsoncodec
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
-from .config import Config
+from .config import SETTINGS, Config
+from .connections import Connections, drop_engineio
 from .guard import GuardedServer, add_metrics
 from .hubwatch import HubWatch
 from .limits import Limits
 from .metrics import Metrics
 from .presence import LocalPresence
+from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
 from .web import HttpApp
 
@@ -42,6 +46,16 @@ def _cors(config):
     return check
 
 
+_DEFAULT_STORE = next(s.default for s in SETTINGS if s.name == "store")
+
+
+def store_url(config):
+    """The store to open: with ``--redis`` and no other ``--store``, Redis itself."""
+    if config.redis and config.store == _DEFAULT_STORE:
+        return config.redis
+    return config.store
+
+
 class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
@@ -50,11 +64,19 @@ class App:
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
-        self.archive = Archive(open_store(config.store))
-        self.presence = LocalPresence()
+        self.archive = Archive(open_store(store_url(config)))
+        self.stopping = False
+        self.websocket_reported = False     # see selfcheck.WebSocketCheck
+        self.connections = Connections()
         kwargs = {}
         if config.redis:
-            kwargs["client_manager"] = socketio.RedisManager(config.redis)
+            from .presence_redis import RedisPresence
+            from .pubsub import ChatRedisManager
+            kwargs["client_manager"] = ChatRedisManager(config.redis)
+            self.presence = RedisPresence(config.redis, config.presence_ttl,
+                                          on_change=self._presence_changed)
+        else:
+            self.presence = LocalPresence()
         self.limits = Limits(config)
         self.sio = GuardedServer(
             limits=self.limits,
@@ -78,10 +100,26 @@ class App:
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
         add_metrics(self.metrics.registry, self.sio)
-        self.wsgi = HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render)
+        if config.redis:
+            kwargs["client_manager"].chat = self.chat
+            self.chat.ordered = False       # messages of other processes interleave
+            kwargs["client_manager"].on_resubscribe = self._resubscribed
+        self.wsgi = WebSocketCheck(
+            HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
 
     def __call__(self, environ, start_response):
-        return self.wsgi(environ, start_response)
+        return self.connections.serve(self.wsgi, environ, start_response, self.stopping)
+
+    def _resubscribed(self):
+        """Broadcasts were missed meanwhile: clients reconnect and replay with ``since``."""
+        log.warning("message queue: dropping %d connection(s) so their clients replay "
+                    "missed messages", len(self.sio.eio.sockets))
+        self.sio.start_background_task(drop_engineio, self.sio)
+
+    def _presence_changed(self, room, name, event, count):
+        """Presence changes found by Redis presence (a reaped process, a resync)."""
+        self.sio.emit("presence", {"room": room, "name": name, "event": event,
+                                   "count": count}, room=room, namespace="/")
 
     def health(self):
         """``(ok, body)`` for /healthz: ok while the store answers."""
@@ -93,6 +131,11 @@ class App:
             self.archive.ping()
             if self.archive.write_error:
                 raise StoreError(self.archive.write_error)
+            if hasattr(self.presence, "ping"):
+                try:
+                    self.presence.ping()
+                except Exception as exc:
+                    raise StoreError("presence: redis is unavailable (%s)" % exc)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))
@@ -101,18 +144,38 @@ class App:
         return True, body
 
     def shutdown(self, timeout):
-        """Close every connection (clients will reconnect elsewhere) and flush the store."""
-        for sid in list(self.sio.eio.sockets):
-            try:
-                self.sio.eio.disconnect(sid)
-            except Exception:  # a socket already closing
-                log.debug("closing %s failed", sid, exc_info=True)
-        self.archive.drain(timeout)
+        """Graceful stop within ``timeout`` s: refuse new events and connections,
+        let events in flight finish (their acks go out), then drop every
+        connection so its client reconnects (to another process) and flush
+        the store.  Call :meth:`close` after.
+        """
+        deadline = time.monotonic() + timeout
+        self.stopping = self.chat.stopping = True
+        log.info("stopping: %d connection(s), %d event(s) in flight",
+                 len(self.sio.eio.sockets), self.chat.inflight)
+        # Acks of events in flight are queued before the close below.
+        while self.chat.inflight and time.monotonic() < deadline - timeout / 4:
+            gevent.sleep(0.01)
+        if self.chat.inflight:
+            log.warning("stopping: %d event(s) still in flight after %.1f s",
+                        self.chat.inflight, timeout * 3 / 4)
+        detach = getattr(self.presence, "detach", None)
+        if detach is not None:
+            detach()
+        drop_engineio(self.sio)
+        if detach is not None:
+            self.presence.close()       # the leaves of everyone here, at once
+        self.connections.cut(min(1.0, deadline - time.monotonic()))
+        self.archive.drain(max(0.0, deadline - time.monotonic()))
+        log.info("stopping: connections dropped, store flushed")
 
-    def close(self):
+    def close(self, timeout=5.0):
+        """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
         self.hubwatch.stop()
-        self.archive.close()
         self.presence.close()
+        # A write blocked in a native thread would make the pool wait for it.
+        with gevent.Timeout(timeout, False):
+            self.archive.close()
 
 
 def create_app(config=None):

@@ -145,7 +145,12 @@ class Archive:
         return self.store.next_dm_id()
 
     def ping(self):
+        """Raise StoreError unless the store answers and, after a failed write,
+        a probe write succeeds again (so /healthz recovers by itself)."""
         self._call(self.store.ping)
+        if self.write_error:
+            self._call(self.store.probe_write)
+            self.write_error = None
 
     def drain(self, timeout):
         """Refuse new appends and wait up to ``timeout`` s for queued ones."""

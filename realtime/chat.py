@@ -77,6 +77,11 @@ class ChatNamespace(Namespace):
         # room -> {sid: id}: broadcasts up to that id skip sid (it has them).
         self._floors = {}
         self._rate = config.rate_limit
+        # One process broadcasts in id order; with Redis, other processes'
+        # messages arrive in any order, so floors stay until leave or rejoin.
+        self.ordered = True
+        self.stopping = False     # graceful stop: refuse new work (App.shutdown)
+        self.inflight = 0         # events being handled now
 
     # -- dispatch ---------------------------------------------------------
 
@@ -88,8 +93,19 @@ class ChatNamespace(Namespace):
         if event not in EVENTS:
             result = fail("unknown event %r." % str(event)[:40])
             event = "unknown"
+        elif self.stopping:
+            result = fail("the server is shutting down; reconnect and try again.")
         else:
-            result = self._dispatch(event, sid, payload)
+            self.inflight += 1      # until the ack is out (App.shutdown waits)
+            try:
+                result = self._dispatch(event, sid, payload)
+            except BaseException:
+                self.inflight -= 1
+                raise
+            if isinstance(result, Later):
+                result.then(self._landed)
+            else:
+                self.inflight -= 1
 
         def measure(ack):
             self.metrics.event(event, ack.get("ok", False), time.perf_counter() - started)
@@ -98,6 +114,9 @@ class ChatNamespace(Namespace):
         else:
             measure(result)
         return result
+
+    def _landed(self, ack):
+        self.inflight -= 1
 
     def _dispatch(self, event, sid, payload):
         conn = self.conns.get(sid)
@@ -120,6 +139,8 @@ class ChatNamespace(Namespace):
     # -- connection -------------------------------------------------------
 
     def on_connect(self, sid, environ, auth_data=None):
+        if self.stopping:
+            raise socketio.exceptions.ConnectionRefusedError("the server is shutting down")
         try:
             name, token = rules.check_auth(auth_data)
             if self.config.secret:
@@ -169,6 +190,9 @@ class ChatNamespace(Namespace):
             return fail("rate limited")
         room, since = rules.check_join(data)
         fresh = room not in conn.rooms
+        # Hold before entering: Redis presence yields in enter(), and a message
+        # delivered then would come both live and in the history.
+        held = self._hold(room, sid)
         if fresh:
             conn.rooms.add(room)
             self.enter_room(sid, room)
@@ -176,7 +200,6 @@ class ChatNamespace(Namespace):
             if first:
                 self.emit("presence", {"room": room, "name": conn.name, "event": "join",
                                        "count": count}, room=room, skip_sid=sid)
-        held = self._hold(room, sid)
         try:
             if since is None:
                 history, more = self.archive.latest(room, rules.JOIN_HISTORY)
@@ -266,6 +289,11 @@ class ChatNamespace(Namespace):
 
     def broadcast(self, room, msg):
         """Send a stored message to the room, minus connections that have it (see on_join)."""
+        self.emit("message", msg, room=room, skip_sid=self.hold(room, msg))
+
+    def hold(self, room, msg):
+        """The sids that must not get ``msg`` live (see on_join); realtime.pubsub
+        calls it too, for messages that other processes stored."""
         skip = None
         holding = self._joining.get(room)
         if holding:
@@ -277,12 +305,12 @@ class ChatNamespace(Namespace):
             for sid, floor in list(floors.items()):
                 if msg["id"] <= floor:
                     skip = (skip or []) + [sid]
-                else:
+                elif self.ordered:
                     # Broadcasts go out in id order: nothing lower will follow.
                     del floors[sid]
             if not floors:
                 del self._floors[room]
-        self.emit("message", msg, room=room, skip_sid=skip)
+        return skip
 
     def on_history(self, sid, conn, data):
         room, before, limit = rules.check_history(data)

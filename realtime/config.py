@@ -70,6 +70,9 @@ SETTINGS = (
     Setting("redis", "--redis", "REALTIME_REDIS", "", str,
             "Redis URL for scale-out: broadcasts, presence and (unless --store "
             "is given) the message store go through it"),
+    Setting("presence_ttl", "--presence-ttl", "REALTIME_PRESENCE_TTL", 15.0, float,
+            "with --redis: seconds after which the people of a silent (dead) process "
+            "leave presence; each process heartbeats every third of it"),
     Setting("secret", "--secret", "REALTIME_SECRET", "", str,
             "secret for signed name tokens; empty means unverified names (demo mode)"),
     Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, int,

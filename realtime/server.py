@@ -7,12 +7,14 @@ import logging
 import signal
 import socket
 import sys
+import time
 
 import gevent
 import gevent.event
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from . import selfcheck
 from .handler import handler_class
 
 log = logging.getLogger("realtime.server")
@@ -41,36 +43,21 @@ class Server(pywsgi.WSGIServer):
         return super().handle(sock, address)
 
 
-def check_patched():
-    """Log an error when the process is not gevent-patched (every client would stall)."""
-    from gevent import monkey
-    if not monkey.is_module_patched("socket"):
-        log.error("sockets are not monkey-patched: run through `realtime` or "
-                  "`python -m realtime`, or call gevent.monkey.patch_all() first")
-        return False
-    return True
-
-
 def serve(app, config, out=sys.stdout):
     """Listen on ``config.host:config.port``, print the URL, serve until a signal."""
-    check_patched()
     server = Server((config.host, config.port), app, handler_class=handler_class(config))
     server.start()
     host, port = server.address[:2]
     shown = "[%s]" % host if ":" in host else host
-    log.info("store: %s", app.archive.store.describe())
+    selfcheck.startup(app, config, selfcheck.Host("realtime serve"))
     log.info("websocket handler: %s.%s", WebSocketHandler.__module__, WebSocketHandler.__name__)
-    log.info("transports: %s", "websocket only" if config.websocket_only
-             else "websocket and long-polling")
-    if config.unverified:
-        log.warning("no secret set: names are unverified (demo mode); set "
-                    "REALTIME_SECRET or --secret to require tokens")
     stopping = gevent.event.Event()
 
     def on_signal(signum):
         log.info("received %s, stopping", signal.Signals(signum).name)
         stopping.set()
 
+    # Handlers first: a signal right after the start-up line must stop cleanly.
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, on_signal, signum)
     print("listening on http://%s:%d" % (shown, port), file=out, flush=True)
@@ -79,9 +66,11 @@ def serve(app, config, out=sys.stdout):
 
 
 def stop(server, app, timeout):
-    """Stop accepting, close connections, flush the store, all within ``timeout``."""
+    """Stop accepting, finish in-flight acks, drop connections, flush, within ``timeout``."""
+    started = time.monotonic()
     server.close()
-    app.shutdown(timeout / 2)
-    server.stop(timeout=timeout / 2)
-    app.close()
-    log.info("stopped")
+    app.shutdown(timeout * 0.8)
+    # Dropped connections end their handlers at once; cut any left over.
+    server.stop(timeout=max(0.1, timeout - (time.monotonic() - started)))
+    app.close(timeout=max(0.5, timeout - (time.monotonic() - started)))
+    log.info("stopped in %.1f s", time.monotonic() - started)

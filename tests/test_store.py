@@ -7,9 +7,23 @@ import pytest
 from realtime.store import StoreError, open_store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="module")
+def redis_server():
+    """A real redis-server for the redis backend, started only when a test needs it."""
+    from support_deploy import RedisServer
+    with RedisServer() as r:
+        yield r
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path):
-    url = {"memory": "memory://", "sqlite": "sqlite:///" + str(tmp_path / "t.db")}[request.param]
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_server").url
+        import redis
+        redis.Redis.from_url(url).flushdb()
+    else:
+        url = {"memory": "memory://",
+               "sqlite": "sqlite:///" + str(tmp_path / "t.db")}[request.param]
     s = open_store(url)
     yield s
     s.close()
@@ -152,3 +166,4 @@ def test_unknown_urls_are_refused(url):
     """A URL the server cannot use is a clear error."""
     with pytest.raises(ValueError):
         open_store(url)
+

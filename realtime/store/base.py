@@ -60,6 +60,10 @@ class Store:
     def ping(self):
         """Raise :class:`StoreError` unless the store works."""
 
+    def probe_write(self):
+        """Raise :class:`StoreError` unless a small write succeeds (after a failed one)."""
+        self.ping()
+
     def describe(self):
         """The store's URL with any password hidden, for logs."""
         return self.kind

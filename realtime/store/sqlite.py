@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_name_cid ON messages (name, cid)
     WHERE cid IS NOT NULL;
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
 """
 
 _COLUMNS = "id, room, name, text, ts"
@@ -82,12 +83,11 @@ class SQLiteStore(Store):
             os.makedirs(directory, exist_ok=True)
             # SQLite quietly opens a write-protected file read-only; such a
             # connection, once cached, would fail every write after the disk
-            # is writable again.  Refuse to cache it.
-            try:
-                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
-            except OSError as exc:
-                raise sqlite3.OperationalError("database file is not writable (%s)"
-                                               % exc.strerror)
+            # is writable again.  Refuse to cache it.  (Ask with access(), never
+            # open()+close(): closing any descriptor of the file drops every
+            # POSIX lock this process holds on it, under other connections.)
+            if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+                raise sqlite3.OperationalError("database file is not writable")
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -196,6 +196,12 @@ class SQLiteStore(Store):
 
     def ping(self):
         self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    def probe_write(self):
+        def write(conn):
+            conn.execute("INSERT OR REPLACE INTO health (id, ts) VALUES (1, ?)",
+                         (time.time_ns() // 1_000_000,))
+        self._run(write)
 
     def describe(self):
         return "sqlite:///" + self.path

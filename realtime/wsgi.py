@@ -1,0 +1,58 @@
+"""WSGI entry for gunicorn, configured from the environment only (``REALTIME_*``)::
+
+    gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \\
+        --worker-connections 10000 --bind 0.0.0.0:$PORT realtime.wsgi:app
+
+gunicorn's gevent worker monkey-patches the process before it imports this
+module, so nothing is patched here; :mod:`realtime.selfcheck` logs one
+error line when that did not happen (another worker class, ``--preload``).
+
+On SIGTERM the worker stops accepting (gunicorn) and the app drops its
+connections after in-flight acks (``App.shutdown``, bounded by
+``REALTIME_SHUTDOWN_TIMEOUT``); gunicorn then exits as soon as no request
+is left, within its ``--graceful-timeout`` at most.
+"""
+
+import atexit
+import logging
+import signal
+import sys
+
+import gevent
+
+from . import config as settings
+from .app import create_app
+from .selfcheck import Host, startup
+
+config = settings.from_sources()
+logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
+                    format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+if config.log_level.lower() != "debug":
+    # gevent-websocket's per-request access lines (gunicorn's own access log
+    # stays empty with this worker); shown with REALTIME_LOG_LEVEL=debug.
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+host = Host.of_gunicorn() or Host("wsgi")
+try:
+    app = create_app(config)
+except ValueError as exc:           # a bad setting: one line, not a traceback
+    logging.getLogger("realtime").error("realtime: %s", exc)
+    sys.exit(3)                     # gunicorn's "worker failed to boot": it stops
+startup(app, config, host)
+atexit.register(app.close)
+
+
+def _chain_sigterm(worker):
+    """Run ``app.shutdown`` next to the worker's own SIGTERM handling."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame):
+        if callable(previous):
+            previous(signum, frame)     # gunicorn: stop accepting, wait for requests
+        if not app.stopping:
+            gevent.spawn(app.shutdown, config.shutdown_timeout)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+if host.worker is not None:
+    _chain_sigterm(host.worker)
