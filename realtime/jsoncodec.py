@@ -23,6 +23,7 @@ except ImportError:  # optional: the stdlib codec alone behaves the same, slower
 # orjson reads integers beyond 64 bits as floats where the stdlib keeps ints:
 # any run of 19+ digits (-2**63 - 1 has 19) takes the stdlib path.
 _LONG_DIGITS = re.compile(r"[0-9]{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
 
 
 def dumps(obj, **kwargs):
@@ -36,10 +37,13 @@ def dumps(obj, **kwargs):
 
 
 def loads(text, **kwargs):
-    """The value of JSON ``text``; raises ValueError like the stdlib codec."""
-    if orjson is not None and not kwargs and _LONG_DIGITS.search(text) is None:
+    """The value of JSON ``text`` (str or bytes, e.g. from Redis pub/sub);
+    raises ValueError like the stdlib codec."""
+    if orjson is not None and not kwargs:
+        long_digits = _LONG_DIGITS if isinstance(text, str) else _LONG_DIGITS_BYTES
         try:
-            return orjson.loads(text)
-        except ValueError:         # orjson.JSONDecodeError is a ValueError
+            if long_digits.search(text) is None:
+                return orjson.loads(text)
+        except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError
             pass
     return _std.loads(text, **kwargs)

@@ -29,6 +29,13 @@ def test_loads_matches_the_stdlib_codec(text):
     assert _outcome(jsoncodec.loads, text) == _outcome(stdlib_codec.loads, text)
 
 
+@pytest.mark.parametrize("text", EDGE_CASES + ['{"method":"emit","data":[1]}'])
+def test_loads_of_bytes_matches_the_stdlib_codec(text):
+    """Bytes (as Redis pub/sub delivers them) decode like the stdlib codec decodes them."""
+    raw = text.encode("utf-8", "surrogatepass")
+    assert _outcome(jsoncodec.loads, raw) == _outcome(stdlib_codec.loads, raw)
+
+
 @pytest.mark.parametrize("value", [
     {"a": "\ud800"}, {1: 2}, [2 ** 70], {"t": "é😀"}, (1, 2),
     {"x": None, "y": True, "z": 1.25}, "plain"])
