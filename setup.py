@@ -52,6 +52,7 @@ setup(
     ],
     extras_require={
         "redis": ["redis>=5"],
+        "speed": ["orjson>=3.8"],
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.2",
@@ -61,6 +62,7 @@ setup(
             "flask>=2.2",
             "build>=1.0",
             "twine>=6.1",
+            "orjson>=3.8",
         ],
     },
     entry_points={"console_scripts": ["realtime = realtime.__main__:main"]},

@@ -14,7 +14,7 @@ import time
 import gevent
 import socketio
 
-from . import __version__, enginefix
+from . import __version__, enginefix, jsoncodec
 from .archive import Archive
 from .chat import ChatNamespace
 from .clock import ClockNamespace
@@ -92,6 +92,7 @@ class App:
             transports=["websocket"] if config.websocket_only else None,
             logger=False,
             engineio_logger=False,
+            json=jsoncodec,
             **kwargs)
         self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
                                   limits=self.limits)

@@ -27,8 +27,24 @@ class Invalid(ValueError):
     """A payload broke a rule; ``str(exc)`` is the sentence for the client."""
 
 
+# Character classes checked with one C-speed regex search instead of a
+# unicodedata lookup per character (a 2000-character text cost ~0.4 ms).
+# Exactly the code points of the named Unicode category (tests/test_rules.py).
+_CATEGORY_RE = {
+    "Cs": re.compile("[\ud800-\udfff]"),
+    "Cc": re.compile("[\x00-\x1f\x7f-\x9f]"),
+}
+
+
 def _has_category(text, categories):
-    return any(unicodedata.category(ch) in categories for ch in text)
+    for category in categories:
+        pattern = _CATEGORY_RE.get(category)
+        if pattern is None:
+            if any(unicodedata.category(ch) == category for ch in text):
+                return True
+        elif pattern.search(text) is not None:
+            return True
+    return False
 
 
 def _object(data, event):

@@ -172,3 +172,14 @@ def test_rate_limiter_zero_is_off():
     """A count of 0 never limits."""
     limiter = RateLimiter(0, 10.0)
     assert all(limiter.allow(0) for _ in range(1000))
+
+
+@pytest.mark.parametrize("category", ["Cs", "Cc"])
+def test_fast_category_checks_match_unicodedata(category):
+    """The regex used for a category finds exactly the code points unicodedata puts in it."""
+    import sys
+    import unicodedata
+    pattern = rules._CATEGORY_RE[category]
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        assert (pattern.search(ch) is not None) == (unicodedata.category(ch) == category), hex(cp)

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
 """
 
 _COLUMNS = "id, room, name, text, ts"
+_INSERT_CHUNK = 500       # rows per INSERT (5 variables each; SQLite allows 32766)
+_LOOKUP_CHUNK = 400       # (name, cid) pairs per look-up
 
 
 def path_from_url(url):
@@ -37,6 +39,24 @@ def path_from_url(url):
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ValueError("sqlite URL must look like sqlite:///path/to/file.db")
     return url[len(prefix):]
+
+
+def _insert(conn, items, indexes, out):
+    """Insert ``items[i]`` for each index with one statement; fill ``out[i]``."""
+    cur = conn.execute(
+        "INSERT INTO messages (room, name, text, ts, cid) VALUES "
+        + ",".join(["(?, ?, ?, ?, ?)"] * len(indexes)),
+        [v for i in indexes
+         for v in (items[i][0], items[i][1], items[i][2], items[i][4], items[i][3])])
+    if cur.rowcount != len(indexes):
+        raise sqlite3.DatabaseError("inserted %d of %d rows" % (cur.rowcount, len(indexes)))
+    # One statement holding the write lock: AUTOINCREMENT gives the rows
+    # consecutive ids ending at lastrowid.
+    next_id = cur.lastrowid - len(indexes) + 1
+    for i in indexes:
+        room, name, text, cid, ts = items[i]
+        out[i] = (message(next_id, room, name, text, ts), True)
+        next_id += 1
 
 
 class SQLiteStore(Store):
@@ -99,26 +119,50 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _append_batch(conn, items):
-        out = []
+        # A handful of statements per batch, not one per message: this runs in
+        # a pool thread, and each statement gives the GIL back and must win it
+        # again from the busy hub thread (up to a switch interval each time).
+        out = [None] * len(items)
+        if len(items) <= _INSERT_CHUNK and all(item[3] is None for item in items):
+            # No cid to look up: one INSERT in autocommit mode is a durable
+            # transaction of its own, so the batch is a single statement.
+            _insert(conn, items, range(len(items)), out)
+            return out
+        fresh = []                  # indexes to insert, in order
+        first_of = {}               # (name, cid) -> index of its first copy in this batch
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for room, name, text, cid, ts in items:
+            keys = list({(name, cid) for _, name, _, cid, _ in items if cid is not None})
+            stored = {}
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                chunk = keys[start:start + _LOOKUP_CHUNK]
+                rows = conn.execute(
+                    "SELECT %s, cid FROM messages WHERE cid IS NOT NULL AND (%s)"
+                    % (_COLUMNS, " OR ".join(["(name = ? AND cid = ?)"] * len(chunk))),
+                    [v for key in chunk for v in key]).fetchall()
+                for row in rows:
+                    stored[(row[2], row[5])] = message(*row[:5])
+            for i, (room, name, text, cid, ts) in enumerate(items):
                 if cid is not None:
-                    row = conn.execute(
-                        "SELECT %s FROM messages WHERE name = ? AND cid = ?" % _COLUMNS,
-                        (name, cid)).fetchone()
-                    if row is not None:
-                        out.append((message(*row), False))
+                    key = (name, cid)
+                    if key in stored:
+                        out[i] = (stored[key], False)
                         continue
-                cur = conn.execute(
-                    "INSERT INTO messages (room, name, text, ts, cid) VALUES (?, ?, ?, ?, ?)",
-                    (room, name, text, ts, cid))
-                out.append((message(cur.lastrowid, room, name, text, ts), True))
+                    if key in first_of:
+                        out[i] = first_of[key]      # filled in below
+                        continue
+                    first_of[key] = i
+                fresh.append(i)
+            for start in range(0, len(fresh), _INSERT_CHUNK):
+                _insert(conn, items, fresh[start:start + _INSERT_CHUNK], out)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        for i, res in enumerate(out):
+            if isinstance(res, int):                # a resend within the same batch
+                out[i] = (out[res][0], False)
         return out
 
     def _page(self, sql, args, limit, reverse):

@@ -1,0 +1,80 @@
+"""The benchmark's own parts: the bare baseline app and the lean load-generator client."""
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from support import Client, env_for, timeout
+
+from benchmarks import report
+from benchmarks.sioclient import SioClient
+
+
+@pytest.fixture
+def bare():
+    """The bare baseline app (benchmarks/bare.py) on a free port."""
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bare", "--port", "0"],
+                            stdout=subprocess.PIPE, env=env_for())
+    try:
+        line = proc.stdout.readline().decode().strip()
+        assert line.startswith("listening on http://"), line
+        yield line.split()[-1]
+    finally:
+        proc.kill()
+        proc.wait(timeout(10))
+
+
+def test_bare_app_acks_join_and_message_like_the_chat(bare, room):
+    """The bare app answers join and message with the chat's ack shapes and broadcasts."""
+    alice = Client(bare, "alice")
+    try:
+        assert alice.call("join", {"room": room}) == {
+            "ok": True, "room": room, "members": [], "history": [], "more": False}
+        ack = alice.call("message", {"room": room, "text": "hi"})
+        assert ack["ok"] is True
+        assert set(ack["message"]) == {"id", "room", "name", "text", "ts"}
+        assert ack["message"]["name"] == "alice" and ack["message"]["text"] == "hi"
+        assert alice.wait_for("message")["id"] == ack["message"]["id"]
+    finally:
+        alice.disconnect()
+
+
+def test_lean_client_joins_posts_and_receives_the_broadcast(server, room):
+    """sioclient.SioClient connects, gets acks and sees the room's broadcast (raw)."""
+    seen = []
+
+    async def scenario():
+        client = SioClient(on_event=lambda ns, raw: seen.append((ns, raw)))
+        await client.connect("127.0.0.1", server.port, auth={"name": "gen"})
+        try:
+            joined = await asyncio.wait_for(client.call("join", {"room": room}), timeout(5))
+            posted = await asyncio.wait_for(
+                client.call("message", {"room": room, "text": "1|2.5"}), timeout(5))
+            for _ in range(int(timeout(5) / 0.05)):
+                if any(raw.startswith(b'["message"') for _, raw in seen):
+                    break
+                await asyncio.sleep(0.05)
+            return joined, posted
+        finally:
+            client.close()
+
+    joined, posted = asyncio.run(scenario())
+    assert joined["ok"] and joined["members"] == ["gen"]
+    assert posted["ok"] and posted["message"]["text"] == "1|2.5"
+    assert any(ns == "/" and raw.startswith(b'["message"') and b'"1|2.5"' in raw
+               for ns, raw in seen)
+
+
+def test_report_marks_targets_and_ratios():
+    """The table divides chat by bare medians and checks the targets on the chat figure."""
+    runs = [{"scenario": "message", "kind": kind, "repeat": r,
+             "result": {"acks_per_s": acks, "ack_p99_ms": 10.0, "stall_ms": stall}}
+            for r, (kind, acks, stall) in enumerate([("bare", 1000.0, 5.0), ("chat", 1500.0, 80.0),
+                                                     ("bare", 3000.0, 5.0), ("chat", 900.0, 80.0)])]
+    table = {(r["key"]): r for r in report.rows(report.summarise(runs))}
+    assert table["acks_per_s"]["chat"] == 1200.0 and table["acks_per_s"]["bare"] == 2000.0
+    assert table["acks_per_s"]["ratio"] == pytest.approx(0.6)
+    assert table["acks_per_s"]["met"] is False
+    assert table["stall_ms"]["met"] is False
