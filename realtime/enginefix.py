@@ -6,7 +6,7 @@
 - A polling GET answers with every queued packet at once, but
   python-engineio *clients* refuse a payload of more than 16 packets and
   disconnect; so each answer carries at most 16 and the rest follow on the
-  next GET.
+  next GET.  (The WebSocket writer drains the same queue uncapped.)
 
 :func:`apply` is idempotent; :func:`realtime.create_app` calls it.
 """
@@ -30,7 +30,9 @@ def _bounded_poll(self):
     if first is None:
         return []
     packets = [first]
-    while len(packets) < MAX_POLL_PACKETS:
+    # The cap is for polling answers; a WebSocket writer sends frame by frame.
+    limit = float("inf") if self.upgraded else MAX_POLL_PACKETS
+    while len(packets) < limit:
         try:
             pkt = self.queue.get(block=False)
         except empty:
