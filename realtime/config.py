@@ -120,6 +120,12 @@ SETTINGS = (
 )
 
 
+#: Flags that turn off every per-address and per-process flood limit, for
+#: tests and load runs whose clients all come from one address.
+NO_FLOOD_LIMITS = ("--address-rate", "0", "--join-rate", "0", "--address-join-rate", "0",
+                   "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
+                   "--packet-rate", "0", "--max-queue", "0")
+
 def _make_config_class():
     fields = [(s.name, object, dataclasses.field(default=s.default)) for s in SETTINGS]
     cls = dataclasses.make_dataclass("Config", fields, frozen=True)

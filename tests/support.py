@@ -15,12 +15,9 @@ import time
 
 import socketio
 
+from realtime.config import NO_FLOOD_LIMITS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Every test client comes from 127.0.0.1, so the per-address flood limits are
-# off unless a test passes its own flags (later flags win).
-NO_FLOOD_LIMITS = ["--address-rate", "0", "--join-rate", "0", "--address-join-rate", "0",
-                   "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
-                   "--packet-rate", "0", "--max-queue", "0"]
 UNIT = float(os.environ.get("REALTIME_TEST_UNIT", "1"))
 
 
@@ -71,8 +68,10 @@ class ServerProcess:
 
     def start(self, port=0):
         cmd = self.command or [sys.executable, "-m", "realtime", "serve"]
-        cmd = cmd + ["--host", "127.0.0.1", "--port", str(port),
-                     "--store", self.store, "--rate", self.rate] + NO_FLOOD_LIMITS + self.args
+        # Every test client comes from 127.0.0.1, so the per-address flood
+        # limits are off unless a test passes its own flags (later flags win).
+        cmd = cmd + ["--host", "127.0.0.1", "--port", str(port), "--store", self.store,
+                     "--rate", self.rate, *NO_FLOOD_LIMITS, *self.args]
         self.starts += 1
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=self.cwd,
