@@ -36,6 +36,16 @@ def env_for(extra=None):
     return env
 
 
+def interrupt(proc, units=15):
+    """SIGINT a process and wait for it; SIGKILL it if it outlives the wait."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout(units))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 def die_with_parent():
     """In a child before exec: get SIGKILL when the test process dies (Linux)."""
     try:
@@ -239,3 +249,18 @@ class Client:
             self.sio.disconnect()
         except Exception:
             pass
+
+
+def assert_round_trip(url, room, text, transport="websocket"):
+    """Two clients join ``room``; one posts ``text``, the other gets the stored message."""
+    alice = Client(url, "alice", transport=transport)
+    bob = Client(url, "bob", transport=transport)
+    try:
+        alice.call("join", {"room": room})
+        bob.call("join", {"room": room})
+        ack = alice.call("message", {"room": room, "text": text})
+        assert ack["ok"] is True
+        assert bob.wait_for("message", lambda m: m["room"] == room) == ack["message"]
+    finally:
+        alice.disconnect()
+        bob.disconnect()

@@ -2,7 +2,6 @@
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from support import ROOT, Client, ServerProcess, env_for, timeout
+from support import ROOT, Client, ServerProcess, assert_round_trip, env_for, interrupt, timeout
 
 pytest.importorskip("flask", reason="the Flask example needs flask (pip install '.[test]')")
 
@@ -97,17 +96,7 @@ def test_socketio_client_served_under_prefix(flask_server):
 
 def test_chat_round_trip_through_mounted_app(flask_server, transport, room):
     """Two clients chat through /socket.io/ of the Flask app, on both transports."""
-    alice = Client(flask_server.url, "alice", transport=transport)
-    bob = Client(flask_server.url, "bob", transport=transport)
-    try:
-        alice.call("join", {"room": room})
-        bob.call("join", {"room": room})
-        ack = alice.call("message", {"room": room, "text": "hello from flask"})
-        assert ack["ok"] is True
-        assert bob.wait_for("message", lambda m: m["room"] == room) == ack["message"]
-    finally:
-        alice.disconnect()
-        bob.disconnect()
+    assert_round_trip(flask_server.url, room, "hello from flask", transport)
 
 
 def test_healthz_under_prefix(flask_server):
@@ -142,12 +131,7 @@ def test_flask_example_under_gunicorn(tmp_path, room):
             alice.disconnect()
         assert (tmp_path / "chat.db").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout(15))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        interrupt(proc)
 
 
 def _gunicorn_url(log_path, proc):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from support import ROOT, Client, env_for, timeout
+from support import ROOT, Client, env_for, interrupt, timeout
 
 EXAMPLES = os.path.join(ROOT, "examples")
 
@@ -20,13 +20,7 @@ def bot(server, room):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env_for())
     yield proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout(10))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    interrupt(proc, 10)
 
 
 def test_time_bot_answers_time_command(server, room, bot):

@@ -19,7 +19,7 @@ import zipfile
 
 import pytest
 
-from support import ROOT, Client, ServerProcess, timeout
+from support import ROOT, ServerProcess, assert_round_trip, timeout
 
 pytestmark = pytest.mark.package
 
@@ -202,17 +202,7 @@ def test_installed_serves_js_client(installed_server):
 
 def test_installed_chat_round_trip(installed_server, room):
     """Two python-socketio clients chat through the installed server."""
-    alice = Client(installed_server.url, "alice")
-    bob = Client(installed_server.url, "bob")
-    try:
-        alice.call("join", {"room": room})
-        bob.call("join", {"room": room})
-        ack = alice.call("message", {"room": room, "text": "from the wheel"})
-        assert ack["ok"] is True
-        assert bob.wait_for("message", lambda m: m["room"] == room) == ack["message"]
-    finally:
-        alice.disconnect()
-        bob.disconnect()
+    assert_round_trip(installed_server.url, room, "from the wheel")
 
 
 def test_installed_say_command(installed, installed_server, empty_dir, room):
