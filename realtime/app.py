@@ -127,14 +127,13 @@ class App:
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
                 "connections": len(self.chat.conns), "unverified": self.config.unverified}
         try:
+            # Raises while the store fails; after a failed write, until a probe
+            # write succeeds again.
             self.archive.ping()
-            if self.archive.write_error:
-                raise StoreError(self.archive.write_error)
-            if hasattr(self.presence, "ping"):
-                try:
-                    self.presence.ping()
-                except Exception as exc:
-                    raise StoreError("presence: redis is unavailable (%s)" % exc)
+            try:
+                self.presence.ping()
+            except Exception as exc:
+                raise StoreError("presence: redis is unavailable (%s)" % exc)
         except StoreError as exc:
             self.metrics.store_up.set(0)
             body.update(status="degraded", error=str(exc))

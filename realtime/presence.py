@@ -62,5 +62,8 @@ class LocalPresence:
         """``[(room, people), ...]`` sorted by room, rooms with people only."""
         return sorted((room, len(people)) for room, people in self._rooms.items())
 
+    def ping(self):
+        """Always answers: this process is its own presence backend."""
+
     def close(self):
         pass

@@ -14,7 +14,7 @@ import websocket
 
 from raw import RawSocket, host_port
 from realtime import auth
-from support import ROOT, Client, env_for, timeout
+from support import ROOT, env_for, timeout
 
 SECRET = "test-secret-" + os.urandom(4).hex()
 
