@@ -14,19 +14,20 @@ import time
 import gevent
 import socketio
 
-from . import __version__, enginefix, jsoncodec
-from .archive import Archive
-from .chat import ChatNamespace
-from .clock import ClockNamespace
+from . import __version__, jsoncodec
+from .chat.clock import ClockNamespace
+from .chat.namespace import ChatNamespace
+from .chat.presence import LocalPresence
 from .config import SETTINGS, Config
-from .connections import Connections, drop_engineio
-from .guard import GuardedServer, add_metrics
 from .hubwatch import HubWatch
-from .limits import Limits
 from .metrics import Metrics
-from .presence import LocalPresence
 from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
+from .store.archive import Archive
+from .transport import engine
+from .transport.connections import Connections, drop_engineio
+from .transport.guard import GuardedServer, add_metrics
+from .transport.limits import Limits
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
@@ -60,7 +61,7 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
-        enginefix.apply()
+        engine.apply()
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
@@ -70,8 +71,8 @@ class App:
         self.connections = Connections()
         kwargs = {}
         if config.redis:
-            from .presence_redis import RedisPresence
-            from .pubsub import ChatRedisManager
+            from .scaleout.presence import RedisPresence
+            from .scaleout.pubsub import ChatRedisManager
             kwargs["client_manager"] = ChatRedisManager(config.redis)
             self.presence = RedisPresence(config.redis, config.presence_ttl,
                                           on_change=self._presence_changed)

@@ -15,7 +15,7 @@ from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
 from . import selfcheck
-from .handler import handler_class
+from .transport.handler import handler_class
 
 log = logging.getLogger("realtime.server")
 

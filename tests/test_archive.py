@@ -5,7 +5,7 @@ import time
 import gevent
 import pytest
 
-from realtime.archive import Archive
+from realtime.store.archive import Archive
 from realtime.store import StoreError
 from realtime.store.sqlite import SQLiteStore
 

@@ -1,4 +1,4 @@
-"""Raw protocol abuse against the real server (realtime/guard.py)."""
+"""Raw protocol abuse against the real server (realtime/transport/guard.py)."""
 
 import json
 import socket

@@ -1,11 +1,11 @@
-"""The Limits table (text length, packet size, rate) and realtime/limits.py flood bookkeeping."""
+"""The Limits table (text length, packet size, rate) and realtime/transport/limits.py flood bookkeeping."""
 
 import time
 
 import pytest
 
 from realtime.config import Config
-from realtime.limits import TOO_FAST, TOO_MANY_FROM_ADDRESS, TOO_MANY_IN_TOTAL, Limits
+from realtime.transport.limits import TOO_FAST, TOO_MANY_FROM_ADDRESS, TOO_MANY_IN_TOTAL, Limits
 from support import Client, timeout
 
 
@@ -86,7 +86,7 @@ def test_oversized_packet_closes_only_that_connection(server_factory, transport,
     other.disconnect()
 
 
-# -- realtime/limits.py: per-address flood bookkeeping, pure and in-process ----
+# -- realtime/transport/limits.py: per-address flood bookkeeping, pure and in-process ----
 
 
 def limits(**settings):
@@ -160,7 +160,7 @@ def test_refused_connections_are_not_counted():
 
 def test_client_address_groups_ipv6_by_64():
     """IPv6 clients are counted per /64, IPv4 (and mapped IPv4) per address."""
-    from realtime.limits import client_address
+    from realtime.transport.limits import client_address
     assert client_address({"REMOTE_ADDR": "10.1.2.3"}) == "10.1.2.3"
     assert client_address({"REMOTE_ADDR": "::ffff:10.1.2.3"}) == "10.1.2.3"
     a = client_address({"REMOTE_ADDR": "2001:db8:1:2:aaaa::1"})

@@ -1,6 +1,6 @@
 """Per-person presence, without sockets."""
 
-from realtime.presence import LocalPresence
+from realtime.chat.presence import LocalPresence
 
 
 def test_first_connection_enters_and_last_leaves():

@@ -6,7 +6,7 @@ import time
 import pytest
 import redis
 
-from realtime.presence_redis import RedisPresence
+from realtime.scaleout.presence import RedisPresence
 from support import timeout
 from support_deploy import RedisServer
 

@@ -19,7 +19,7 @@ import weakref
 
 import gevent
 
-from .web import _closing
+from ..web import _closing
 
 log = logging.getLogger("realtime")
 

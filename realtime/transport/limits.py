@@ -16,7 +16,7 @@ Every limit of 0 is off.
 
 import ipaddress
 
-from .rules import RateLimiter
+from ..rules import RateLimiter
 
 TOO_MANY_FROM_ADDRESS = "too many connections from your address"
 TOO_MANY_IN_TOTAL = "the server is full; try again later"

@@ -19,7 +19,7 @@ import gevent.event
 import gevent.queue
 import gevent.threadpool
 
-from .store import StoreError
+from .base import StoreError
 
 log = logging.getLogger("realtime.store")
 

@@ -25,7 +25,7 @@ import time
 
 import socketio
 
-from .store.redis import hide_password
+from ..store.redis import hide_password
 
 log = logging.getLogger("realtime.pubsub")
 

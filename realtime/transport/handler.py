@@ -19,7 +19,7 @@ from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Header, WebSocket
 
-from .rules import RateLimiter
+from ..rules import RateLimiter
 
 log = logging.getLogger("realtime.guard")
 

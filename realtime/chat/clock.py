@@ -3,7 +3,7 @@
 import datetime
 import time
 
-from .namespace import Namespace
+from .base import Namespace
 
 
 def tick():

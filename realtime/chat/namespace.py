@@ -12,12 +12,12 @@ import time
 
 import socketio
 
-from . import auth, rules
-from .deferred import Later
-from .namespace import Namespace
-from .limits import client_address
-from .rules import Invalid
-from .store import StoreError
+from .. import auth, rules
+from ..rules import Invalid
+from ..store import StoreError
+from ..transport.deferred import Later
+from ..transport.limits import client_address
+from .base import Namespace
 
 log = logging.getLogger("realtime.chat")
 
@@ -66,7 +66,7 @@ class ChatNamespace(Namespace):
 
     def __init__(self, config, archive, presence, metrics, limits=None):
         super().__init__("/")
-        self.limits = limits      # per-address rates (realtime.limits), optional
+        self.limits = limits      # per-address rates (realtime.transport.limits), optional
         self.config = config
         self.archive = archive
         self.presence = presence
@@ -295,7 +295,7 @@ class ChatNamespace(Namespace):
         self.emit("message", msg, room=room, skip_sid=self.hold(room, msg))
 
     def hold(self, room, msg):
-        """The sids that must not get ``msg`` live (see on_join); realtime.pubsub
+        """The sids that must not get ``msg`` live (see on_join); realtime.scaleout.pubsub
         calls it too, for messages that other processes stored."""
         skip = None
         holding = self._joining.get(room)

@@ -29,8 +29,8 @@ import gevent
 import gevent.lock
 import redis
 
-from .presence import LocalPresence
-from .store.redis import client
+from ..chat.presence import LocalPresence
+from ..store.redis import client
 
 log = logging.getLogger("realtime.presence")
 

@@ -7,7 +7,7 @@ unknown namespaces (refused with an object, as protocol v5 wants, not a bare
 string), malformed packets (one throttled log line, no traceback), client
 events named like reserved ones (``connect``), and binary attachments (the
 chat protocol has none).  The HTTP and WebSocket checks live in
-:mod:`realtime.handler`::
+:mod:`realtime.transport.handler`::
 
     sio = GuardedServer(limits=Limits(config), packet_rate=(300, 10.0), async_mode="gevent")
 """
@@ -23,7 +23,7 @@ from socketio import packet
 
 from .deferred import Server as DeferredServer
 from .limits import client_address
-from .rules import RateLimiter
+from ..rules import RateLimiter
 
 log = logging.getLogger("realtime.guard")
 
@@ -154,7 +154,7 @@ class GuardedEngineIO(engineio.Server):
 class GuardedServer(DeferredServer):
     """The app's ``socketio.Server`` (with deferred acks) plus the checks above.
 
-    ``limits`` is a :class:`realtime.limits.Limits`.
+    ``limits`` is a :class:`realtime.transport.limits.Limits`.
     """
 
     def __init__(self, *args, limits, packet_rate=(0, 0.0), max_queue=0, **kwargs):
