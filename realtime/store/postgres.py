@@ -207,14 +207,16 @@ class PostgresStore(Store):
     def _run(self, fn, retry_lost=False, timeout=POOL_TIMEOUT):
         """``fn(conn)`` on a pooled connection; psycopg errors become StoreError.
 
-        A deadlock (rolled back, so safe) is retried; a lost connection only
-        with ``retry_lost`` (reads: a write might have committed).
+        A deadlock or a cid stored meanwhile by another process (rolled back,
+        so safe) is retried; a lost connection only with ``retry_lost``
+        (reads: a write might have committed).
         """
         for attempt in range(1, RETRIES + 1):
             try:
                 with self._connection(timeout) as conn:
                     return fn(conn)
-            except (pgerrors.DeadlockDetected, pgerrors.SerializationFailure) as exc:
+            except (pgerrors.DeadlockDetected, pgerrors.SerializationFailure,
+                    pgerrors.UniqueViolation) as exc:
                 if attempt == RETRIES:
                     raise self._unavailable(exc) from exc
             except PoolTimeout as exc:
