@@ -40,6 +40,9 @@ class Postgres:
     def __init__(self):
         from realtime.store.pgtemp import TempPostgres
         self.server = TempPostgres(durable=True).start()
+        # The runner pinned itself to the generator's CPUs (--pin); PostgreSQL
+        # stands for another machine: let it (and its backends) use any CPU.
+        os.sched_setaffinity(self.server.proc.pid, range(os.cpu_count() or 1))
         self._n = itertools.count(1)
 
     def fresh_url(self):
