@@ -222,3 +222,42 @@ def test_down_then_back():
         s.close()
     finally:
         pg.remove()
+
+
+COOPERATIVE = r"""
+from gevent import monkey; monkey.patch_all()
+import sys, time, gevent
+from realtime.store import open_store
+import psycopg.waiting
+store = open_store(sys.argv[1])
+ticks = []
+def tick():
+    while True:
+        ticks.append(time.perf_counter()); gevent.sleep(0.01)
+ticker = gevent.spawn(tick)
+gevent.sleep(0.05)
+def query():
+    with store._connection() as conn:
+        conn.execute("SELECT pg_sleep(0.5)")
+began = time.perf_counter()
+gevent.spawn(query).join()
+store.append_batch([("r", "a", str(i), None, 1) for i in range(512)])
+during = [t for t in ticks if t > began]
+gaps = [b - a for a, b in zip(during, during[1:])]
+print(psycopg.waiting.wait.__name__, len(during), round(max(gaps), 3))
+"""
+
+
+def test_queries_yield_to_the_hub_under_gevent(postgres_url):
+    """In a gevent-patched process psycopg waits cooperatively: a greenlet keeps
+    ticking while a query sleeps 0.5 s in PostgreSQL."""
+    import subprocess
+    import sys
+    from support import env_for
+    out = subprocess.run([sys.executable, "-c", COOPERATIVE, postgres_url], env=env_for(),
+                         capture_output=True, text=True, timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    wait, ticks, worst_gap = out.stdout.split()
+    assert wait != "wait_c" and int(ticks) >= 20, out.stdout
+    assert float(worst_gap) < 0.25 * timeout(1), out.stdout
+    assert "imported before gevent" not in out.stderr

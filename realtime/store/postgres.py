@@ -31,6 +31,7 @@ import contextlib
 import itertools
 import logging
 import re
+import sys
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -120,6 +121,18 @@ def _alive(conn):
         pgconn.transaction_status == TransactionStatus.IDLE
 
 
+def _check_cooperative():
+    """Log an error when gevent patched ``select`` after psycopg chose its C wait
+    (psycopg was imported first): every query would then stall the hub."""
+    monkey = sys.modules.get("gevent.monkey")
+    import psycopg.waiting
+    if monkey is not None and monkey.is_module_patched("select") and \
+            psycopg.waiting.wait is getattr(psycopg.waiting, "wait_c", None):
+        log.error("psycopg was imported before gevent monkey-patched the process: every "
+                  "PostgreSQL query will block all connections; patch first (the entry "
+                  "points and gunicorn's gevent workers do)")
+
+
 def migrate(conn):
     """Bring the schema of ``conn``'s database to :data:`pgsql.LATEST`; return the old version.
 
@@ -149,6 +162,7 @@ class PostgresStore(Store):
     kind = "postgresql"
 
     def __init__(self, url, startup_wait=STARTUP_WAIT):
+        _check_cooperative()
         self.url = url
         self._password = urlsplit(url).password or None
         self._kwargs = connection_kwargs(url)
