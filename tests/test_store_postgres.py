@@ -261,3 +261,12 @@ def test_queries_yield_to_the_hub_under_gevent(postgres_url):
     assert wait != "wait_c" and int(ticks) >= 20, out.stdout
     assert float(worst_gap) < 0.25 * timeout(1), out.stdout
     assert "imported before gevent" not in out.stderr
+
+
+def test_describe_hides_every_form_of_password():
+    """A password in the user part or in the query string never reaches a log line."""
+    from realtime.store.postgres import hide_password
+    assert hide_password("postgresql://u:p%40ss@h:5432/db?sslmode=require&password=zz") == \
+        "postgresql://u:***@h:5432/db?sslmode=require&password=***"
+    assert hide_password("postgres://h/db?password=zz&x=1") == "postgres://h/db?password=***&x=1"
+    assert hide_password("postgresql://u@h/db") == "postgresql://u@h/db"

@@ -34,7 +34,7 @@ import re
 import sys
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -71,12 +71,13 @@ DEFAULTS = {
 
 
 def hide_password(url):
-    """``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``."""
+    """``postgresql://u:secret@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc="%s:***@%s" % (parts.username or "", netloc[2])))
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc="%s:***@%s" % (parts.username or "", host))
+    return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***",
+                                                  parts.query)))
 
 
 def connection_kwargs(url):
@@ -164,8 +165,9 @@ class PostgresStore(Store):
     def __init__(self, url, startup_wait=STARTUP_WAIT):
         _check_cooperative()
         self.url = url
-        self._password = urlsplit(url).password or None
-        self._kwargs = connection_kwargs(url)
+        self._kwargs = connection_kwargs(url)          # a bad URL fails here, clearly
+        self._password = (unquote(urlsplit(url).password or "")
+                          or conninfo_to_dict(url).get("password"))
         self._set_up(startup_wait)
         self.pool = ConnectionPool(url, kwargs=self._kwargs, min_size=POOL_MIN,
                                    max_size=POOL_MAX, timeout=POOL_TIMEOUT,
