@@ -53,11 +53,15 @@ setup(
     ],
     extras_require={
         "redis": ["redis>=5"],
+        # psycopg 3 with its C speed-ups (binary wheel) and the connection pool.
+        "postgres": ["psycopg[binary]>=3.3,<3.4", "psycopg-pool>=3.3,<3.4"],
         "speed": ["orjson>=3.8"],
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.2",
             "redis>=5",
+            "psycopg[binary]>=3.3,<3.4",
+            "psycopg-pool>=3.3,<3.4",
             "hypothesis>=6",
             "selenium>=4.20,<4.52",
             "flask>=2.2",

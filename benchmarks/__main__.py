@@ -5,6 +5,7 @@
     python -m benchmarks --pin --repeat 5        # server on CPU 0, generator on the rest
     python -m benchmarks --scenarios fanout --rates 20,40,80
     python -m benchmarks --url http://127.0.0.1:5000 --server-pid 1234
+    python -m benchmarks --scenarios message,message500 --no-baseline   # SQLite vs PostgreSQL
 """
 
 import argparse
@@ -35,6 +36,9 @@ def parse(argv=None):
     p.add_argument("--bare-args", default="", help="extra flags for benchmarks/bare.py")
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="skip the bare python-socketio baseline")
+    p.add_argument("--no-postgres", dest="postgres", action="store_false",
+                   help="skip the message path on the PostgreSQL store (run by default "
+                        "where PostgreSQL's server binaries are installed)")
     p.add_argument("--quick", action="store_true", help="short smoke run with small sizes")
     p.add_argument("--repeat", type=int, default=None, help="runs per scenario (median)")
     p.add_argument("--pin", action="store_true",

@@ -43,20 +43,36 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_s(pid):
+    """CPU seconds of ``pid`` and its direct children (PostgreSQL's postmaster and backends)."""
+    total = cpu_s(pid)
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open("/proc/%s/stat" % stat) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue                  # a backend that just ended
+            if int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 # -- servers under test ------------------------------------------------------
 
 class Server:
     """A server subprocess that prints ``listening on http://HOST:PORT`` first."""
 
-    def __init__(self, kind, cpus=None, extra_args=()):
+    def __init__(self, kind, cpus=None, extra_args=(), store=None):
         self.kind = kind
         self.cpus = cpus
         self.dir = tempfile.mkdtemp(prefix="realtime-bench-")
         self.log_path = os.path.join(self.dir, "server.log")
-        if kind == "chat":
+        if kind in ("chat", "chat-pg"):
+            # chat-pg: the caller passes a PostgreSQL URL (see runner.Postgres).
             self.cmd = [sys.executable, "-m", "realtime", "serve", "--host", "127.0.0.1",
                         "--port", "0", "--rate", "0", "--log-level", "warning",
-                        "--store", "sqlite:///" + os.path.join(self.dir, "chat.db")]
+                        "--store", store or "sqlite:///" + os.path.join(self.dir, "chat.db")]
             # Every client comes from 127.0.0.1: the per-address flood limits,
             # the connection cap and the slow-reader cap would measure themselves.
             self.cmd += NO_FLOOD_LIMITS
@@ -67,6 +83,7 @@ class Server:
         self.cmd += list(extra_args)
         self.proc = None
         self.host = self.port = None
+        self.db_pid = None            # chat-pg: PostgreSQL's postmaster, for its CPU
 
     def start(self, wait=30.0):
         env = dict(os.environ)

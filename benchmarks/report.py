@@ -82,6 +82,7 @@ def _targets(scenario, key):
 FIGURES = {
     "message": [("acks_per_s", "acks/s"), ("ack_p50_ms", "ack p50 ms"),
                 ("ack_p99_ms", "ack p99 ms"), ("stall_ms", "hub stall ms"),
+                ("hub_lag_max_ms", "hub lag max ms (/metrics bucket)"),
                 ("server_cpu", "server CPU (cores)"), ("cpu_us_per_ack", "server CPU us per ack")],
     "fanout": [("delivered_per_s", "delivered msgs/s"), ("complete", "delivered share"),
                ("p50_ms", "delivery p50 ms"), ("p99_ms", "delivery p99 ms"),
@@ -91,6 +92,14 @@ FIGURES = {
                  ("connects_per_s", "connects/s"), ("kb_per_conn", "KB per connection"),
                  ("stall_ms", "hub stall ms")],
 }
+
+
+# Rows comparing the chat on PostgreSQL (chat column) with the chat on SQLite (bare column).
+PG_VS_SQLITE = [("acks_per_s", "acks/s (PostgreSQL, SQLite)"),
+                ("ack_p99_ms", "ack p99 ms (PostgreSQL, SQLite)"),
+                ("stall_ms", "hub stall ms (PostgreSQL, SQLite)"),
+                ("db_cpu", "PostgreSQL server CPU (cores; SQLite's is in-process)"),
+                ("cpu_us_per_ack", "server CPU us per ack (PostgreSQL, SQLite)")]
 
 
 def rows(summary):
@@ -111,10 +120,15 @@ def rows(summary):
     for scenario, kinds in summary.items():
         chat, bare = kinds.get("chat"), kinds.get("bare")
         if scenario.startswith("message"):
-            outstanding = (chat or bare or {}).get("outstanding")
+            pg = kinds.get("chat-pg")
+            outstanding = (chat or bare or pg or {}).get("outstanding")
             label = "message path (%s acks outstanding)" % (
                 int(outstanding) if outstanding else "?")
             add(label, FIGURES["message"], chat, bare, scenario)
+            if pg:
+                # The chat on PostgreSQL against bare, then against the chat on SQLite.
+                add(label + ", PostgreSQL store", FIGURES["message"], pg, bare, scenario)
+                add(label + ", PostgreSQL / SQLite store", PG_VS_SQLITE, pg, chat, "")
         elif scenario == "fanout":
             bare_steps = {s["rate"]: s for s in (bare or {}).get("steps", [])}
             chat_steps = {s["rate"]: s for s in (chat or {}).get("steps", [])}

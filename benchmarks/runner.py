@@ -6,6 +6,7 @@ processes (:mod:`benchmarks.scenarios`) and returns raw figures per run;
 :mod:`benchmarks.report` turns them into medians, ratios and a table.
 """
 
+import itertools
 import os
 import signal
 import subprocess
@@ -28,12 +29,48 @@ def _profile(opts, server, kind, scenario):
 
 
 SCENARIOS = ("message", "message500", "fanout", "capacity")
+#: scenarios also run with the chat on PostgreSQL (kind ``chat-pg``)
+POSTGRES_SCENARIOS = ("message", "message500")
+
+
+class Postgres:
+    """The PostgreSQL of a benchmark run (durable, like SQLite's synchronous=FULL):
+    one throwaway server, a fresh database per chat-pg server."""
+
+    def __init__(self):
+        from realtime.store.pgtemp import TempPostgres
+        self.server = TempPostgres(durable=True).start()
+        # The runner pinned itself to the generator's CPUs (--pin); PostgreSQL
+        # stands for another machine: let it (and its backends) use any CPU.
+        os.sched_setaffinity(self.server.proc.pid, range(os.cpu_count() or 1))
+        self._n = itertools.count(1)
+
+    def fresh_url(self):
+        return self.server.create_database("bench_%d" % next(self._n))
+
+    def close(self):
+        self.server.remove()
+
+
+def start_postgres(progress):
+    """A :class:`Postgres`, or None (with a note) where PostgreSQL cannot run."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+        return Postgres()
+    except Exception as exc:       # missing binaries or driver: SQLite still runs
+        progress("PostgreSQL store skipped: %s" % exc)
+        return None
 
 
 def run_one(opts, kind, scenario):
     """Start a fresh server of ``kind`` and run one scenario against it."""
     if kind == "chat" and opts.url:
         server = Remote(opts.url, opts.server_pid)
+    elif kind == "chat-pg":
+        server = Server(kind, opts.server_cpus, opts.server_args.split(),
+                        store=opts.postgres_db.fresh_url())
+        server.db_pid = opts.postgres_db.server.proc.pid
     else:
         server = Server(kind, opts.server_cpus,
                         (opts.server_args if kind == "chat" else opts.bare_args).split())
@@ -82,15 +119,25 @@ def run(opts, progress=print):
             plan += ["capacity:%d" % n for n in opts.capacity]
         else:
             plan.append(scenario)
-    kinds = ["bare", "chat"] if opts.baseline else ["chat"]
-    for rep in range(opts.repeat):
-        for scenario in plan:
-            for kind in kinds if rep % 2 == 0 else kinds[::-1]:
-                progress("run %d/%d  %-15s %-5s ..." % (rep + 1, opts.repeat, scenario, kind))
-                result = run_one(opts, kind, scenario)
-                runs.append({"repeat": rep, "scenario": scenario, "kind": kind,
-                             "result": result})
-                progress("    %s" % _brief(result))
+    opts.postgres_db = None
+    if opts.postgres and not opts.url and any(s in POSTGRES_SCENARIOS for s in plan):
+        opts.postgres_db = start_postgres(progress)
+    try:
+        for rep in range(opts.repeat):
+            for scenario in plan:
+                kinds = ["bare", "chat"] if opts.baseline else ["chat"]
+                if opts.postgres_db and scenario in POSTGRES_SCENARIOS:
+                    kinds.append("chat-pg")
+                for kind in kinds if rep % 2 == 0 else kinds[::-1]:
+                    progress("run %d/%d  %-15s %-7s ..."
+                             % (rep + 1, opts.repeat, scenario, kind))
+                    result = run_one(opts, kind, scenario)
+                    runs.append({"repeat": rep, "scenario": scenario, "kind": kind,
+                                 "result": result})
+                    progress("    %s" % _brief(result))
+    finally:
+        if opts.postgres_db:
+            opts.postgres_db.close()
     return runs
 
 
@@ -104,7 +151,8 @@ def _brief(result):
                             _fmt(r.get("cpu_us_per_delivery")))
                          for r in result["steps"])
     keys = [k for k in ("acks_per_s", "ack_p99_ms", "connect_s", "kb_per_conn", "failed",
-                        "stall_ms", "server_cpu", "cpu_us_per_ack") if k in result]
+                        "stall_ms", "hub_lag_max_ms", "server_cpu", "cpu_us_per_ack")
+            if k in result]
     return ", ".join("%s=%s" % (k, _fmt(result[k])) for k in keys)
 
 

@@ -7,9 +7,10 @@ and returns the raw figures of one run; :mod:`benchmarks.report` aggregates.
 import math
 import multiprocessing
 import time
+import urllib.request
 from array import array
 
-from .procs import BenchError, Workers, cpu_s, rss_kb
+from .procs import BenchError, Workers, cpu_s, rss_kb, tree_cpu_s
 
 PER_PROCESS = 7000          # idle connections per generator process (fd limit 20,000)
 
@@ -30,6 +31,39 @@ def _unpack(blob):
 
 def _split(items, parts):
     return [items[i::parts] for i in range(parts)]
+
+
+def hub_lag_buckets(server):
+    """The chat server's own hub-lag histogram from /metrics: ``{le: cumulative count}``
+    (None for a server without it, like the bare app)."""
+    try:
+        url = "http://%s:%d/metrics" % (server.host, server.port)
+        with urllib.request.urlopen(url, timeout=5) as r:
+            text = r.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("realtime_hub_lag_seconds_bucket{"):
+            out[float(line.split('le="', 1)[1].split('"', 1)[0])] = float(line.rsplit(" ", 1)[1])
+    return out or None
+
+
+def hub_lag_figures(before, after):
+    """Between two scrapes: the bucket bound holding the worst and the p99 lag (ms),
+    and how many 50 ms ticks ran more than 50 ms late."""
+    if not before or not after:
+        return {}
+    delta = {le: after[le] - before.get(le, 0.0) for le in after}
+    total = delta.get(float("inf"), 0.0)
+    if not total:
+        return {}
+
+    def bound(share):
+        le = min(le for le in sorted(delta) if delta[le] >= share * total)
+        return None if math.isinf(le) else le * 1000.0
+    return {"hub_lag_max_ms": bound(1.0), "hub_lag_p99_ms": bound(0.99),
+            "hub_lags_over_50ms": total - delta.get(0.05, total)}
 
 
 class Session:
@@ -56,16 +90,23 @@ class Session:
             self.opts.spy = self.opts.start_profile()
             time.sleep(0.3)           # py-spy attaches
         self.clock.ask({"op": "mark"}, 10)
+        self.lag0 = hub_lag_buckets(self.server)
         self.marked = time.monotonic()
         self.cpu0 = cpu_s(self.server.pid) if self.server.pid else None
+        self.db_pid = getattr(self.server, "db_pid", None)
+        self.db_cpu0 = tree_cpu_s(self.db_pid) if self.db_pid else None
 
     def stall(self):
         """Longest /clock tick gap since mark(), and the server's CPU use."""
         gap = self.clock.ask({"op": "collect"}, 10)[0]["max_gap"]
         out = {"tick_gap_ms": gap * 1000.0, "stall_ms": max(0.0, gap - 1.0) * 1000.0}
+        out.update(hub_lag_figures(self.lag0, hub_lag_buckets(self.server)))
         if self.cpu0 is not None:
             out["server_cpu_s"] = cpu_s(self.server.pid) - self.cpu0
             out["server_cpu"] = out["server_cpu_s"] / (time.monotonic() - self.marked)
+        if self.db_cpu0 is not None:
+            out["db_cpu"] = (tree_cpu_s(self.db_pid) - self.db_cpu0) / (
+                time.monotonic() - self.marked)
         return out
 
     def __exit__(self, *exc):

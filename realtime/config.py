@@ -66,7 +66,8 @@ SETTINGS = (
     Setting("port", "--port", "PORT", 5000, int,
             "TCP port to listen on; 0 picks a free one"),
     Setting("store", "--store", "REALTIME_STORE", "sqlite:///realtime.db", str,
-            "message store URL: sqlite:///PATH, memory:// or redis://HOST:PORT/DB"),
+            "message store URL: sqlite:///PATH, memory://, redis://HOST:PORT/DB or "
+            "postgresql://USER:PASS@HOST:PORT/DB (several hosts)"),
     Setting("redis", "--redis", "REALTIME_REDIS", "", str,
             "Redis URL for scale-out: broadcasts, presence and (unless --store "
             "is given) the message store go through it"),

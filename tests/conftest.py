@@ -7,6 +7,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import Client, ServerProcess  # noqa: E402
+from support_postgres import postgres_server, postgres_url  # noqa: E402,F401  (fixtures)
 
 _rooms = itertools.count(1)
 

@@ -78,3 +78,27 @@ def test_report_marks_targets_and_ratios():
     assert table["acks_per_s"]["ratio"] == pytest.approx(0.6)
     assert table["acks_per_s"]["met"] is False
     assert table["stall_ms"]["met"] is False
+
+
+def test_report_puts_postgresql_beside_sqlite():
+    """A chat-pg run gets its own rows against bare and a PostgreSQL / SQLite ratio row."""
+    runs = [{"scenario": "message", "kind": kind, "repeat": 0,
+             "result": {"acks_per_s": acks, "stall_ms": 4.0, "outstanding": 50}}
+            for kind, acks in [("bare", 4000.0), ("chat", 3000.0), ("chat-pg", 1500.0)]]
+    table = {(r["scenario"], r["key"]): r for r in report.rows(report.summarise(runs))}
+    vs = table[("message path (50 acks outstanding), PostgreSQL / SQLite store", "acks_per_s")]
+    assert (vs["chat"], vs["bare"], vs["ratio"]) == (1500.0, 3000.0, 0.5)
+    assert table[("message path (50 acks outstanding), PostgreSQL store",
+                  "acks_per_s")]["ratio"] == pytest.approx(0.375)
+
+
+def test_hub_lag_figures_from_two_scrapes():
+    """The /metrics histogram delta gives the bucket of the worst and the p99 lag."""
+    from benchmarks.scenarios import hub_lag_figures
+    inf = float("inf")
+    before = {0.001: 10.0, 0.005: 10.0, 0.05: 10.0, 0.1: 10.0, inf: 10.0}
+    after = {0.001: 100.0, 0.005: 200.0, 0.05: 209.0, 0.1: 210.0, inf: 210.0}
+    figures = hub_lag_figures(before, after)
+    assert figures == {"hub_lag_max_ms": 100.0, "hub_lag_p99_ms": 50.0,
+                       "hub_lags_over_50ms": 1.0}
+    assert hub_lag_figures(None, after) == {}

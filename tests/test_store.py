@@ -15,12 +15,14 @@ def redis_server():
         yield r
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "postgresql"])
 def store(request, tmp_path):
     if request.param == "redis":
         url = request.getfixturevalue("redis_server").url
         import redis
         redis.Redis.from_url(url).flushdb()
+    elif request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
     else:
         url = {"memory": "memory://",
                "sqlite": "sqlite:///" + str(tmp_path / "t.db")}[request.param]
@@ -161,7 +163,7 @@ def test_sqlite_replaced_file_raises_store_error(tmp_path):
     s.close()
 
 
-@pytest.mark.parametrize("url", ["postgres://x", "sqlite://", "nonsense"])
+@pytest.mark.parametrize("url", ["mysql://x", "sqlite://", "nonsense"])
 def test_unknown_urls_are_refused(url):
     """A URL the server cannot use is a clear error."""
     with pytest.raises(ValueError):

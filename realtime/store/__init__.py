@@ -1,6 +1,6 @@
 """Message stores, chosen by URL scheme::
 
-    store = open_store("sqlite:///realtime.db")   # or memory://, redis://...
+    store = open_store("sqlite:///realtime.db")   # or memory://, redis://, postgresql://...
 """
 
 from .base import Store, StoreError, message
@@ -24,5 +24,12 @@ def open_store(url):
             raise ValueError("the redis store needs the redis package: "
                              "pip install 'realtime-chat[redis]' (%s)" % exc)
         return RedisStore(url)
-    raise ValueError("unknown store URL scheme %r: use sqlite:///PATH, memory:// "
-                     "or redis://HOST:PORT/DB" % scheme)
+    if scheme in ("postgresql", "postgres"):
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            raise ValueError("the postgresql store needs psycopg 3 and psycopg_pool: "
+                             "pip install 'realtime-chat[postgres]' (%s)" % exc)
+        return PostgresStore(url)
+    raise ValueError("unknown store URL scheme %r: use sqlite:///PATH, memory://, "
+                     "redis://HOST:PORT/DB or postgresql://USER:PASS@HOST:PORT/DB" % scheme)

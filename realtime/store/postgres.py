@@ -1,0 +1,355 @@
+"""``postgresql://USER:PASS@HOST:PORT/DB``: messages in PostgreSQL, shared by every process.
+
+    store = open_store("postgresql://realtime:secret@10.0.0.6:5432/realtime")
+
+The store for deployments of several processes or hosts (with ``--redis``
+for broadcasts and presence).  ``postgres://`` works too, and so does any
+libpq URI parameter (``?sslmode=require``, ``?connect_timeout=5``, ...).
+
+- **Schema**: created on first start and migrated by version on later
+  starts (:func:`migrate`, steps in :mod:`realtime.store.pgsql`), under an
+  advisory lock, so processes starting together on an empty database do not
+  race.  A server older than its database refuses to start.
+- **Ids**: per-room counter rows locked until commit (see ``pgsql``): within
+  a room, ids are strictly increasing across every process and committed in
+  id order.
+- **Group commit**: each batch of the archive is one statement, one
+  transaction; it returns (and the acks go out) only once committed.
+- **gevent**: psycopg 3 detects a gevent-patched ``select`` and then waits
+  through it (``wait_poll``) instead of its C ``wait_c``: every query yields
+  to the hub while PostgreSQL works, so the store is not ``blocking`` and
+  runs on the hub like the Redis store (no thread pool, no GIL hand-offs).
+  Import psycopg only after monkey-patching (the entry points do).
+- **Failures**: psycopg_pool keeps up to 8 connections; a call waits at most
+  :data:`POOL_TIMEOUT` s for one, then fails with :class:`StoreError`.
+  Dead idle connections are found on checkout without a round trip and
+  replaced, so the store recovers by itself once PostgreSQL is back.
+- **Secrets**: the password never reaches a log (:meth:`describe`, errors).
+"""
+
+import contextlib
+import itertools
+import logging
+import re
+import sys
+import threading
+import time
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import ConnStatus, TransactionStatus
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from . import pgsql
+from .base import Store, StoreError, message
+
+log = logging.getLogger("realtime.store")
+
+POOL_MIN = 1
+POOL_MAX = 8
+POOL_TIMEOUT = 2.0        # s a call waits for a connection before it fails
+RECONNECT_TIMEOUT = 3.0   # s the pool retries one lost connection; the next call tries anew
+STARTUP_WAIT = 10.0       # s to wait at start for PostgreSQL to accept us
+DM_TIMEOUT = 0.5          # s a dm waits for a fresh block of ids
+DM_RETRY = 5.0            # s between block requests while PostgreSQL is down
+RETRIES = 3               # attempts of a batch that lost a deadlock
+
+# libpq settings used unless the URL gives its own: fail fast on a dead
+# network instead of waiting for TCP's minutes; bound any one statement.
+DEFAULTS = {
+    "application_name": "realtime",
+    "connect_timeout": "3",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "15000",
+    "options": "-c statement_timeout=15000",
+}
+
+
+def hide_password(url):
+    """``postgresql://u:secret@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc="%s:***@%s" % (parts.username or "", host))
+    return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***",
+                                                  parts.query)))
+
+
+def connection_kwargs(url):
+    """psycopg connect arguments: :data:`DEFAULTS` under the URL's own parameters."""
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise ValueError("bad PostgreSQL URL %s: %s" % (hide_password(url), exc)) from None
+    kwargs = {k: v for k, v in DEFAULTS.items() if k not in given}
+    kwargs["autocommit"] = True
+    return kwargs
+
+
+def _escape(text):
+    # Injective, and a no-op for text without backslash or NUL.
+    return text.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+_ESCAPED = re.compile(r"\\(.)", re.S)
+
+
+def _unescape(text):
+    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), text)
+
+
+def _message(row):
+    id, room, name, text, escaped, ts = row[:6]
+    return message(id, room, name, _unescape(text) if escaped else text, ts)
+
+
+def _alive(conn):
+    """Whether an idle pooled connection still works, without a round trip:
+    read whatever its socket holds (a dead server left EOF or an error)."""
+    pgconn = conn.pgconn
+    if conn.closed or pgconn.status != ConnStatus.OK:
+        return False
+    try:
+        pgconn.consume_input()
+    except psycopg.Error:
+        return False
+    return pgconn.status == ConnStatus.OK and \
+        pgconn.transaction_status == TransactionStatus.IDLE
+
+
+def _check_cooperative():
+    """Log an error when gevent patched ``select`` after psycopg chose its C wait
+    (psycopg was imported first): every query would then stall the hub."""
+    monkey = sys.modules.get("gevent.monkey")
+    import psycopg.waiting
+    if monkey is not None and monkey.is_module_patched("select") and \
+            psycopg.waiting.wait is getattr(psycopg.waiting, "wait_c", None):
+        log.error("psycopg was imported before gevent monkey-patched the process: every "
+                  "PostgreSQL query will block all connections; patch first (the entry "
+                  "points and gunicorn's gevent workers do)")
+
+
+def migrate(conn):
+    """Bring the schema of ``conn``'s database to :data:`pgsql.LATEST`; return the old version.
+
+    One transaction under an advisory lock: a second process starting at the
+    same moment waits, then finds the work done.
+    """
+    with conn.transaction():
+        conn.execute(pgsql.LOCK, (pgsql.MIGRATION_LOCK,))
+        conn.execute(pgsql.SCHEMA_TABLE)
+        current = conn.execute(pgsql.SCHEMA_VERSION).fetchone()[0]
+        if current > pgsql.LATEST:
+            raise ValueError("the PostgreSQL schema is at version %d, newer than this "
+                             "server knows (%d): upgrade the server" % (current, pgsql.LATEST))
+        for version, what, statements in pgsql.MIGRATIONS:
+            if version > current:
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(pgsql.SCHEMA_RECORD, (version, what))
+                log.info("postgresql schema: applied version %d (%s)", version, what)
+    return current
+
+
+class PostgresStore(Store):
+    """Messages in one PostgreSQL database; safe to share between any number of processes."""
+
+    blocking = False
+    kind = "postgresql"
+
+    def __init__(self, url, startup_wait=STARTUP_WAIT):
+        _check_cooperative()
+        self.url = url
+        self._kwargs = connection_kwargs(url)          # a bad URL fails here, clearly
+        self._password = (unquote(urlsplit(url).password or "")
+                          or conninfo_to_dict(url).get("password"))
+        self._set_up(startup_wait)
+        self.pool = ConnectionPool(url, kwargs=self._kwargs, min_size=POOL_MIN,
+                                   max_size=POOL_MAX, timeout=POOL_TIMEOUT,
+                                   reconnect_timeout=RECONNECT_TIMEOUT,
+                                   name="realtime", open=False)
+        self.pool.open()
+        self._dm_lock = threading.Lock()
+        self._dm_next = self._dm_end = 0
+        self._dm_retry_at = 0.0
+        # While PostgreSQL is down: microseconds since the epoch, far above
+        # any block id, so they never repeat one.
+        self._dm_local = itertools.count(time.time_ns() // 1000)
+
+    def _set_up(self, wait):
+        """Connect (waiting up to ``wait`` s for the server) and migrate the schema."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with psycopg.connect(self.url, **self._kwargs) as conn:
+                    migrate(conn)
+                return
+            except psycopg.OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    raise ValueError("cannot reach PostgreSQL at %s within %g s: %s"
+                                     % (self.describe(), wait, self._say(exc))) from None
+                log.warning("waiting for PostgreSQL at %s: %s", self.describe(), self._say(exc))
+                time.sleep(0.5)
+            except psycopg.Error as exc:
+                raise ValueError("cannot set up the schema in %s: %s"
+                                 % (self.describe(), self._say(exc))) from None
+
+    def _say(self, exc):
+        """An error in one line, with the password (should libpq quote it) hidden."""
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return text.replace(self._password, "***") if self._password else text
+
+    # -- connections ------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connection(self, timeout=POOL_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            conn = self.pool.getconn(max(0.001, deadline - time.monotonic()))
+            if _alive(conn):
+                break
+            conn.close()                 # the pool drops it and connects a new one
+            self.pool.putconn(conn)
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
+
+    def _run(self, fn, retry_lost=False, timeout=POOL_TIMEOUT):
+        """``fn(conn)`` on a pooled connection; psycopg errors become StoreError.
+
+        A deadlock or a cid stored meanwhile by another process (rolled back,
+        so safe) is retried; a lost connection only with ``retry_lost``
+        (reads: a write might have committed).
+        """
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self._connection(timeout) as conn:
+                    return fn(conn)
+            except (pgerrors.DeadlockDetected, pgerrors.SerializationFailure,
+                    pgerrors.UniqueViolation) as exc:
+                if attempt == RETRIES:
+                    raise self._unavailable(exc) from exc
+            except PoolTimeout as exc:
+                raise self._unavailable(exc) from exc
+            except psycopg.OperationalError as exc:
+                if not retry_lost or attempt > 1:
+                    raise self._unavailable(exc) from exc
+            except psycopg.Error as exc:
+                raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc):
+        return StoreError("the message store is unavailable (postgresql: %s)" % self._say(exc))
+
+    # -- appends ----------------------------------------------------------------
+
+    def append_batch(self, items):
+        out = [None] * len(items)
+        fresh = []                   # indexes to insert, in order
+        first_of = {}                # (name, cid) -> index of its first copy in this batch
+        for i, (room, name, text, cid, ts) in enumerate(items):
+            if cid is not None:
+                key = (name, cid)
+                if key in first_of:
+                    out[i] = first_of[key]          # a resend within the batch
+                    continue
+                first_of[key] = i
+            fresh.append(i)
+        columns = ([], [], [], [], [], [])
+        for i in fresh:
+            room, name, text, cid, ts = items[i]
+            escaped = "\x00" in text
+            for column, value in zip(columns, (room, name, _escape(text) if escaped else text,
+                                               escaped, ts,
+                                               None if cid is None else _escape(cid))):
+                column.append(value)
+        rows = self._run(lambda conn: conn.execute(pgsql.APPEND, columns).fetchall())
+        if len(rows) != len(fresh):
+            raise StoreError("the message store is unavailable (postgresql: stored %d of %d)"
+                             % (len(rows), len(fresh)))
+        resent = []
+        for ordinal, id, inserted in rows:
+            i = fresh[ordinal - 1]
+            room, name, text, cid, ts = items[i]
+            if inserted:
+                out[i] = (message(id, room, name, text, ts), True)
+            else:
+                resent.append(i)
+        if resent:
+            self._fill_resent(items, resent, out)
+        for i, res in enumerate(out):
+            if isinstance(res, int):
+                out[i] = (out[res][0], False)
+        return out
+
+    def _fill_resent(self, items, indexes, out):
+        """The stored messages of cids that were already there (or stored meanwhile)."""
+        names = [items[i][1] for i in indexes]
+        cids = [_escape(items[i][3]) for i in indexes]
+        rows = self._run(lambda conn: conn.execute(pgsql.BY_CID, (names, cids)).fetchall(),
+                         retry_lost=True)
+        stored = {(row[2], row[6]): _message(row) for row in rows}
+        for i, name, cid in zip(indexes, names, cids):
+            if (name, cid) not in stored:
+                raise StoreError("the message store is unavailable "
+                                 "(postgresql: a resent message vanished)")
+            out[i] = (stored[(name, cid)], False)
+
+    # -- reads ------------------------------------------------------------------
+
+    def _page(self, sql, args, limit, reverse):
+        rows = self._run(lambda conn: conn.execute(sql, args + (limit + 1,)).fetchall(),
+                         retry_lost=True)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if reverse:
+            rows.reverse()
+        return [_message(r) for r in rows], more
+
+    def latest(self, room, limit):
+        return self._page(pgsql.LATEST_PAGE, (room,), limit, True)
+
+    def after(self, room, since, limit):
+        return self._page(pgsql.AFTER_PAGE, (room, since), limit, False)
+
+    def before(self, room, before, limit):
+        return self._page(pgsql.BEFORE_PAGE, (room, before), limit, True)
+
+    def has_room(self, room):
+        return self._run(lambda conn: conn.execute(pgsql.HAS_ROOM, (room,)).fetchone()[0],
+                         retry_lost=True)
+
+    # -- the rest ---------------------------------------------------------------
+
+    def next_dm_id(self):
+        with self._dm_lock:
+            if self._dm_next >= self._dm_end and time.monotonic() >= self._dm_retry_at:
+                try:
+                    block = self._run(
+                        lambda conn: conn.execute(pgsql.DM_BLOCK_NEXT).fetchone()[0],
+                        retry_lost=True, timeout=DM_TIMEOUT)
+                except StoreError:
+                    self._dm_retry_at = time.monotonic() + DM_RETRY
+                else:
+                    self._dm_next, self._dm_end = block * pgsql.DM_BLOCK, (block + 1) * pgsql.DM_BLOCK
+            if self._dm_next < self._dm_end:
+                self._dm_next += 1
+                return self._dm_next - 1
+        return next(self._dm_local)      # dms do not need PostgreSQL
+
+    def ping(self):
+        self._run(lambda conn: conn.execute(pgsql.PING).fetchone(), retry_lost=True)
+
+    def probe_write(self):
+        self._run(lambda conn: conn.execute(pgsql.PROBE_WRITE, (time.time_ns() // 1_000_000,)))
+
+    def describe(self):
+        return hide_password(self.url)
+
+    def close(self):
+        self.pool.close(timeout=2.0)
