@@ -19,6 +19,9 @@ SINCE_LIMIT = 500
 HISTORY_DEFAULT = 50
 HISTORY_MAX = 100
 DEFAULT_ROOM = "lobby"
+# No store holds an id above this (SQLite's and PostgreSQL's 64-bit integers):
+# a larger ``since`` or ``before`` means the same as this one.
+MAX_ID = 2 ** 63 - 1
 
 _ROOM_RE = re.compile(r"[A-Za-z0-9._-]{1,%d}" % MAX_ROOM, re.ASCII)
 
@@ -138,7 +141,8 @@ def check_text(data, max_text):
 def check_join(data):
     """``{"room", "since"?}`` -> ``(room, since or None)``."""
     data = _object(data, "join")
-    return check_room(data.get("room")), _integer(data, "since", 0)
+    room, since = check_room(data.get("room")), _integer(data, "since", 0)
+    return room, None if since is None else min(since, MAX_ID)
 
 
 def check_leave(data):
@@ -163,7 +167,7 @@ def check_history(data):
     room = check_room(data.get("room"))
     before = _integer(data, "before", 1)
     limit = _integer(data, "limit", 1, HISTORY_MAX, HISTORY_DEFAULT)
-    return room, before, limit
+    return room, None if before is None else min(before, MAX_ID), limit
 
 
 def check_typing(data):
