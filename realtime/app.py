@@ -28,6 +28,7 @@ from .transport import engine
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import GuardedServer, add_metrics
 from .transport.limits import Limits
+from .transport.websocket_only import PollingRefused
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
@@ -105,8 +106,10 @@ class App:
             kwargs["client_manager"].chat = self.chat
             self.chat.ordered = False       # messages of other processes interleave
             kwargs["client_manager"].on_resubscribe = self._resubscribed
-        self.wsgi = WebSocketCheck(
-            HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
+        socketio_app = socketio.WSGIApp(self.sio)
+        if config.websocket_only:
+            socketio_app = PollingRefused(socketio_app)
+        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render), self)
 
     def __call__(self, environ, start_response):
         return self.connections.serve(self.wsgi, environ, start_response, self.stopping)

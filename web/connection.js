@@ -36,7 +36,10 @@ export function connect() {
     S.socket.connect();
     return;
   }
-  S.socket = io({auth: authData()});
+  // Long-polling first (it passes any proxy), then the upgrade; a server run
+  // with --websocket-only refuses polling with a 400, and tryAllTransports
+  // makes the client go on to WebSocket instead of giving up.
+  S.socket = io({auth: authData(), transports: ["polling", "websocket"], tryAllTransports: true});
   S.socket.on("connect", onConnect);
   S.socket.on("disconnect", function (reason) {
     S.pendings.forEach(function (p) {

@@ -3,9 +3,9 @@
     store = open_store("sqlite:///realtime.db")   # or memory://, redis://...
 """
 
-from .base import Store, StoreError, message
+from .base import BadStoreURL, Store, StoreError, message
 
-__all__ = ["Store", "StoreError", "message", "open_store"]
+__all__ = ["BadStoreURL", "Store", "StoreError", "message", "open_store"]
 
 
 def open_store(url):
@@ -21,8 +21,8 @@ def open_store(url):
         try:
             from .redis import RedisStore
         except ImportError as exc:
-            raise ValueError("the redis store needs the redis package: "
+            raise BadStoreURL("the redis store needs the redis package: "
                              "pip install 'realtime-chat[redis]' (%s)" % exc)
         return RedisStore(url)
-    raise ValueError("unknown store URL scheme %r: use sqlite:///PATH, memory:// "
+    raise BadStoreURL("unknown store URL scheme %r: use sqlite:///PATH, memory:// "
                      "or redis://HOST:PORT/DB" % scheme)
