@@ -72,8 +72,13 @@ class App:
         self.connections = Connections()
         kwargs = {}
         if config.redis:
-            from .scaleout.presence import RedisPresence
-            from .scaleout.pubsub import ChatRedisManager
+            try:
+                from .scaleout.presence import RedisPresence
+                from .scaleout.pubsub import ChatRedisManager
+            except ImportError as exc:
+                raise ValueError("--redis / REALTIME_REDIS needs the redis package: "
+                                 "install realtime with its [redis] extra, or "
+                                 "pip install 'redis>=5' (%s)" % exc) from None
             kwargs["client_manager"] = ChatRedisManager(config.redis)
             self.presence = RedisPresence(config.redis, config.presence_ttl,
                                           on_change=self._presence_changed)

@@ -132,7 +132,8 @@ def redis_problem(url):
         from .store.redis import client
         import redis
     except ImportError:
-        return "the redis package is not installed (pip install 'realtime-chat[redis]')"
+        return ("the redis package is not installed (install realtime with its [redis] "
+                "extra, or pip install 'redis>=5')")
     conn = client(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         conn.ping()

@@ -22,7 +22,8 @@ def open_store(url):
             from .redis import RedisStore
         except ImportError as exc:
             raise BadStoreURL("the redis store needs the redis package: "
-                             "pip install 'realtime-chat[redis]' (%s)" % exc)
+                             "install realtime with its [redis] extra, or "
+                             "pip install 'redis>=5' (%s)" % exc)
         return RedisStore(url)
     raise BadStoreURL("unknown store URL scheme %r: use sqlite:///PATH, memory:// "
                      "or redis://HOST:PORT/DB" % scheme)
