@@ -51,13 +51,6 @@ def _seconds(text):
     return value
 
 
-def _positive_seconds(text):
-    value = float(text)
-    if not value > 0:
-        raise ValueError("must be more than 0 seconds, got %s" % text)
-    return value
-
-
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -122,7 +115,7 @@ SETTINGS = (
     Setting("redis", "--redis", "REALTIME_REDIS", "", str,
             "Redis URL for scale-out: broadcasts, presence and (unless --store "
             "is given) the message store go through it"),
-    Setting("presence_ttl", "--presence-ttl", "REALTIME_PRESENCE_TTL", 15.0, _positive_seconds,
+    Setting("presence_ttl", "--presence-ttl", "REALTIME_PRESENCE_TTL", 15.0, float,
             "with --redis: seconds after which the people of a silent (dead) process "
             "leave presence; each process heartbeats every third of it"),
     Setting("secret", "--secret", "REALTIME_SECRET", "", str,

@@ -8,6 +8,9 @@ the page and every shipped client, each with a token from `realtime token`.
 
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -22,7 +25,40 @@ from support_deploy import GunicornProcess, RedisServer
 from test_scripts import Listener, run_cli, wait_joined
 
 EXAMPLES = os.path.join(ROOT, "examples")
-SECRET = "the-same-secret-everywhere"
+
+
+def readme_walk():
+    """``(environment, gunicorn argv)`` of the README's "Three processes behind Redis" step."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", text, re.S)
+                 if "REALTIME_WEBSOCKET_ONLY=1" in b)
+    lines = [l.split("#")[0].strip() for l in block.replace("\\\n", " ").splitlines()]
+    env = dict(l[len("export "):].split("=", 1) for l in lines if l.startswith("export "))
+    command = next(l for l in lines if l.startswith("gunicorn"))
+    return env, shlex.split(command)
+
+
+WALK_ENV, WALK_ARGV = readme_walk()
+SECRET = WALK_ENV["REALTIME_SECRET"]
+
+
+class ReadmeGunicorn(GunicornProcess):
+    """The README's command and environment as written, but for the Redis URL (a test
+    redis-server), the port (a free one) and two workers standing for three processes."""
+
+    def __init__(self, redis_url):
+        super().__init__(env=dict(WALK_ENV, REALTIME_REDIS=redis_url))
+        for name in ("REALTIME_STORE", "REALTIME_RATE"):     # not in the README
+            self.env.pop(name)
+
+    def command(self):
+        argv = list(WALK_ARGV)
+        argv[argv.index("-w") + 1] = "2"
+        argv[argv.index("--bind") + 1] = "127.0.0.1:%d" % self.port
+        argv[0] = shutil.which("gunicorn") or os.path.join(
+            os.path.dirname(os.path.realpath(sys.executable)), "gunicorn")
+        return argv + ["--no-control-socket"]
 
 
 def token(name):
@@ -44,11 +80,9 @@ def ws_only():
 @pytest.fixture(scope="module")
 def walk():
     """The README's scale-out walk on one host: Redis, gunicorn -w 2, WebSocket only."""
+    assert WALK_ENV["REALTIME_WEBSOCKET_ONLY"] == "1" and WALK_ARGV[-1] == "realtime.wsgi:app"
     with RedisServer() as redis:
-        srv = GunicornProcess(replace={"1": "2"}, store=redis.url,
-                              env={"REALTIME_REDIS": redis.url, "REALTIME_WEBSOCKET_ONLY": "1",
-                                   "REALTIME_SECRET": SECRET})
-        srv.env.pop("REALTIME_STORE")         # as written: the store follows REALTIME_REDIS
+        srv = ReadmeGunicorn(redis.url)
         srv.start()
         try:
             srv.wait_log("Booting worker", units=5)
