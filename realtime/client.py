@@ -142,10 +142,10 @@ class ChatClient:
                 if self._refusal:
                     raise ChatError("connection refused: %s" % self._refusal) from None
                 error = exc
-                if _unreachable(self.url, self.timeout):
+                why = _unreachable(self.url, self.timeout)
+                if why:
                     break           # no transport will do better
-        raise ChatError("cannot connect to %s: %s" % (
-            self.url, _unreachable(self.url, self.timeout) or _plain(error))) from None
+        raise ChatError("cannot connect to %s: %s" % (self.url, why or _plain(error))) from None
 
     def stop(self):
         """Make :meth:`messages` return soon; safe from a signal handler."""

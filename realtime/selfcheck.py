@@ -209,7 +209,9 @@ def startup(app, config, host):
     found = problems(config, host)
     for line in found:
         log.error(line)
-    if NO_WEBSOCKET in found:
+    if NO_WEBSOCKET in found or host.websocket:
+        # Reported already, or known to work: an odd upgrade request from a
+        # client (no "Connection: Upgrade") must not raise a false alarm.
         app.websocket_reported = True
     if host.graceful_timeout is not None and host.graceful_timeout < config.shutdown_timeout:
         log.warning("gunicorn --graceful-timeout %s is shorter than --shutdown-timeout %s: "

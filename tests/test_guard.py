@@ -307,3 +307,17 @@ def test_frame_flood_closes_the_flooder_only(server_factory, room):
         flooder.close()
         observer.disconnect()
         other.disconnect()
+
+
+def test_half_upgrade_request_gets_400_without_alarm(server):
+    """``Upgrade: websocket`` without ``Connection: Upgrade``: a 400, no ERROR, no traceback."""
+    sock = socket.create_connection(host_port(server.url), timeout=timeout(5))
+    try:
+        sock.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+                     b"Upgrade: websocket\r\nConnection: keep-alive\r\n\r\n")
+        assert sock.recv(1000).startswith(b"HTTP/1.1 400 ")
+    finally:
+        sock.close()
+    assert_serving(server)
+    assert_clean_log(server)
+    assert " ERROR " not in server.log()

@@ -28,7 +28,7 @@ EXAMPLES = os.path.join(ROOT, "examples")
 
 
 def readme_walk():
-    """``(environment, gunicorn argv)`` of the README's "Three processes behind Redis" step."""
+    """``(environment, gunicorn argv, pip lines)`` of the README's Redis walk, step 2."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
     block = next(b for b in re.findall(r"```sh\n(.*?)```", text, re.S)
@@ -36,10 +36,10 @@ def readme_walk():
     lines = [l.split("#")[0].strip() for l in block.replace("\\\n", " ").splitlines()]
     env = dict(l[len("export "):].split("=", 1) for l in lines if l.startswith("export "))
     command = next(l for l in lines if l.startswith("gunicorn"))
-    return env, shlex.split(command)
+    return env, shlex.split(command), [l for l in lines if l.startswith("pip install")]
 
 
-WALK_ENV, WALK_ARGV = readme_walk()
+WALK_ENV, WALK_ARGV, WALK_INSTALL = readme_walk()
 SECRET = WALK_ENV["REALTIME_SECRET"]
 
 
@@ -191,6 +191,14 @@ def test_page_connects_to_a_websocket_only_server(ws_only, driver, room):
 
 
 # -- the README's walk, exactly as written -----------------------------------------
+
+
+def test_walk_installs_the_redis_extra():
+    """The README's Redis step installs the [redis] extra, which brings redis-py."""
+    assert [shlex.split(l)[2] for l in WALK_INSTALL] == [".[redis]"]
+    with open(os.path.join(ROOT, "setup.py"), encoding="utf-8") as f:
+        assert re.search(r'"redis": \["redis>=5"\]', f.read())
+
 
 
 def test_walk_refuses_polling_with_the_reason(walk):
