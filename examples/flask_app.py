@@ -3,12 +3,11 @@
     python examples/flask_app.py [--port 5000] [--store sqlite:///chat.db] ...
 
 takes the same flags as ``realtime serve``; then open http://127.0.0.1:5000/
-(the Flask page) and http://127.0.0.1:5000/chat/ (the chat).  Under gunicorn
-(settings from the environment):
+(the Flask page) and http://127.0.0.1:5000/chat/ (the chat).  Under gunicorn,
+from the top of the checkout (settings from the REALTIME_* environment):
 
-    REALTIME_STORE=sqlite:////srv/chat.db \\
     gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \\
-        --worker-connections 10000 --pythonpath examples 'flask_app:create()'
+        --worker-connections 10000 --bind 127.0.0.1:8000 --pythonpath examples 'flask_app:create()'
 """
 
 if __name__ == "__main__":
@@ -44,10 +43,16 @@ def create(config=None):
 
 
 def main(argv=None):
-    from realtime.server import serve
+    from realtime.server import ListenError, bind, serve
+    from realtime.store import StoreError
     config = settings.load(sys.argv[1:] if argv is None else argv)
-    app = create(config)
-    serve(app.wsgi_app, config)   # pywsgi + gevent-websocket; stops on SIGINT/SIGTERM
+    try:
+        listener = bind(config)
+        app = create(config)
+    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
+        print("flask_app: %s" % exc, file=sys.stderr)
+        return 1
+    serve(app.wsgi_app, config, listener=listener)   # pywsgi + gevent-websocket; until a signal
     return 0
 
 

@@ -28,6 +28,7 @@ from .transport import engine
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import GuardedServer, add_metrics
 from .transport.limits import Limits
+from .transport.websocket_only import PollingRefused
 from .web import HttpApp
 
 log = logging.getLogger("realtime")
@@ -71,8 +72,13 @@ class App:
         self.connections = Connections()
         kwargs = {}
         if config.redis:
-            from .scaleout.presence import RedisPresence
-            from .scaleout.pubsub import ChatRedisManager
+            try:
+                from .scaleout.presence import RedisPresence
+                from .scaleout.pubsub import ChatRedisManager
+            except ImportError as exc:
+                raise ValueError("--redis / REALTIME_REDIS needs the redis package: "
+                                 "install realtime with its [redis] extra, or "
+                                 "pip install 'redis>=5' (%s)" % exc) from None
             kwargs["client_manager"] = ChatRedisManager(config.redis)
             self.presence = RedisPresence(config.redis, config.presence_ttl,
                                           on_change=self._presence_changed)
@@ -105,8 +111,10 @@ class App:
             kwargs["client_manager"].chat = self.chat
             self.chat.ordered = False       # messages of other processes interleave
             kwargs["client_manager"].on_resubscribe = self._resubscribed
-        self.wsgi = WebSocketCheck(
-            HttpApp(socketio.WSGIApp(self.sio), self.health, self.metrics.render), self)
+        socketio_app = socketio.WSGIApp(self.sio)
+        if config.websocket_only:
+            socketio_app = PollingRefused(socketio_app)
+        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render), self)
 
     def __call__(self, environ, start_response):
         return self.connections.serve(self.wsgi, environ, start_response, self.stopping)

@@ -10,12 +10,16 @@ Built on python-socketio's synchronous client; events arrive in wire order::
             print(msg["name"], msg["text"])         # reconnects and replays with `since`
 
 Every refusal or failure ack raises :class:`ChatError` with the server's
-sentence.
+sentence.  It connects over WebSocket and falls back to long-polling only
+when WebSocket does not get through, so it works with servers started with
+``--websocket-only`` and behind proxies that drop WebSocket alike.
 """
 
 import queue
+import socket
 import threading
 import time
+import urllib.parse
 import uuid
 
 import engineio
@@ -44,13 +48,41 @@ class _OrderedClient(socketio.Client):
         return _OrderedEngineIO
 
 
+def _unreachable(url, timeout):
+    """Why nothing listens at ``url``'s host and port (in words), or None if something does."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = parts.port or (443 if parts.scheme in ("https", "wss") else 80)
+    try:
+        socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
+    except socket.gaierror:
+        return "no such host %r" % host
+    except ConnectionRefusedError:
+        return "connection refused (is the server running on port %d?)" % port
+    except (socket.timeout, TimeoutError):
+        return "no answer from %s:%d within %g s" % (host, port, min(timeout, 5.0))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _plain(exc):
+    """python-socketio's connection errors, without library internals."""
+    text = str(exc)
+    if "Unexpected status code" in text:
+        return "the server answered HTTP %s: is this a realtime server?" % text.split()[3]
+    if text in ("Connection error", "Connection refused by the server") or not text:
+        return "the server did not complete the Socket.IO handshake"
+    return text.splitlines()[0][:200]
+
+
 class ChatClient:
     """One connection to a realtime server as ``name``.
 
     ``token`` is needed when the server runs with a secret; ``transports``
-    is e.g. ``["websocket"]`` or ``["polling"]`` (default: polling, then
-    upgrade); ``timeout`` bounds the connect and each acknowledged call, in
-    seconds.  ``reconnect=True`` keeps reconnecting after a drop
+    is e.g. ``["websocket"]`` or ``["polling"]`` (default: WebSocket, then
+    long-polling if WebSocket fails); ``timeout`` bounds the connect and each
+    acknowledged call, in seconds.  ``reconnect=True`` keeps reconnecting after a drop
     (:meth:`messages` then rejoins with ``since``).
     """
 
@@ -69,7 +101,7 @@ class ChatClient:
         # handle_sigint=False: its handler cannot run under gevent; Ctrl-C is the
         # caller's KeyboardInterrupt.
         self.sio = _OrderedClient(reconnection=reconnect, reconnection_delay=0.5,
-                                  handle_sigint=False,
+                                  handle_sigint=False, request_timeout=timeout,
                                   reconnection_delay_max=5)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -96,14 +128,24 @@ class ChatClient:
         auth = {"name": self.name}
         if self.token:
             auth["token"] = self.token
-        try:
-            self.sio.connect(self.url, auth=auth, transports=self.transports,
-                             wait_timeout=self.timeout)
-        except socketio.exceptions.ConnectionError as exc:
-            if self._refusal:
-                raise ChatError("connection refused: %s" % self._refusal) from None
-            raise ChatError("cannot connect to %s: %s" % (self.url, exc)) from None
-        return self
+        # WebSocket first: a --websocket-only server refuses polling, and a
+        # WebSocket needs no upgrade dance; polling for when it cannot pass.
+        attempts = [self.transports] if self.transports else [["websocket"], ["polling"]]
+        error = None
+        for transports in attempts:
+            self._refusal = None
+            try:
+                self.sio.connect(self.url, auth=auth, transports=transports,
+                                 wait_timeout=self.timeout)
+                return self
+            except socketio.exceptions.ConnectionError as exc:
+                if self._refusal:
+                    raise ChatError("connection refused: %s" % self._refusal) from None
+                error = exc
+                why = _unreachable(self.url, self.timeout)
+                if why:
+                    break           # no transport will do better
+        raise ChatError("cannot connect to %s: %s" % (self.url, why or _plain(error))) from None
 
     def stop(self):
         """Make :meth:`messages` return soon; safe from a signal handler."""

@@ -23,6 +23,51 @@ def _bool(text):
     raise ValueError("expected true or false, got %r" % text)
 
 
+def _port(text):
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError("a TCP port is 0 to 65535 (0 picks a free one), got %d" % port)
+    return port
+
+
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a whole number above 0, got %d" % value)
+    return value
+
+
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more, got %d" % value)
+    return value
+
+
+def _seconds(text):
+    value = float(text)
+    if not value >= 0:
+        raise ValueError("must be 0 or more seconds, got %s" % text)
+    return value
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log_level(text):
+    value = str(text).strip().lower()
+    if value not in LOG_LEVELS:
+        raise ValueError("expected debug, info, warning or error, got %r" % str(text))
+    return value
+
+
+def _trusted(text):
+    """Comma-separated IP addresses or networks, or ``*`` (checked, kept as text)."""
+    from .transport.address import Trust
+    Trust.parse(text)
+    return ",".join(e.strip() for e in str(text).replace(" ", ",").split(",") if e.strip())
+
+
 def _origins(text):
     """Comma-separated list of allowed origins; empty means same-origin."""
     if isinstance(text, (list, tuple)):
@@ -63,7 +108,7 @@ class Setting:
 SETTINGS = (
     Setting("host", "--host", "REALTIME_HOST", "127.0.0.1", str,
             "interface to listen on"),
-    Setting("port", "--port", "PORT", 5000, int,
+    Setting("port", "--port", "PORT", 5000, _port,
             "TCP port to listen on; 0 picks a free one"),
     Setting("store", "--store", "REALTIME_STORE", "sqlite:///realtime.db", str,
             "message store URL: sqlite:///PATH, memory://, redis://HOST:PORT/DB or "
@@ -76,47 +121,53 @@ SETTINGS = (
             "leave presence; each process heartbeats every third of it"),
     Setting("secret", "--secret", "REALTIME_SECRET", "", str,
             "secret for signed name tokens; empty means unverified names (demo mode)"),
-    Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, int,
+    Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, _positive_int,
             "lifetime of issued tokens in seconds"),
-    Setting("max_text", "--max-text", "REALTIME_MAX_TEXT", 2000, int,
+    Setting("max_text", "--max-text", "REALTIME_MAX_TEXT", 2000, _positive_int,
             "maximum message text length in characters"),
-    Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, int,
+    Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, _positive_int,
             "maximum Engine.IO packet size in bytes; a larger one closes that connection"),
     Setting("rate", "--rate", "REALTIME_RATE", "20/10", _rate,
             "message+dm events allowed per connection as COUNT/SECONDS; 0 turns it off"),
     Setting("join_rate", "--join-rate", "REALTIME_JOIN_RATE", "20/10", _rate,
             "join events allowed per connection as COUNT/SECONDS; 0 turns it off"),
-    Setting("address_rate", "--address-rate", "REALTIME_ADDRESS_RATE", "100/10", _rate,
+    Setting("address_rate", "--address-rate", "REALTIME_ADDRESS_RATE", "1000/10", _rate,
             "message+dm events allowed per client address as COUNT/SECONDS; 0 turns it off"),
     Setting("address_join_rate", "--address-join-rate", "REALTIME_ADDRESS_JOIN_RATE",
-            "100/10", _rate,
+            "2000/10", _rate,
             "join events allowed per client address as COUNT/SECONDS; 0 turns it off"),
-    Setting("connect_rate", "--connect-rate", "REALTIME_CONNECT_RATE", "60/10", _rate,
+    Setting("connect_rate", "--connect-rate", "REALTIME_CONNECT_RATE", "1000/10", _rate,
             "new connections allowed per client address as COUNT/SECONDS; 0 turns it off"),
     Setting("max_conns_per_address", "--max-conns-per-address",
-            "REALTIME_MAX_CONNS_PER_ADDRESS", 256, int,
+            "REALTIME_MAX_CONNS_PER_ADDRESS", 1000, _count,
             "open connections allowed per client address; 0 means no cap"),
-    Setting("max_conns", "--max-conns", "REALTIME_MAX_CONNS", 10000, int,
+    Setting("forwarded_allow_ips", "--forwarded-allow-ips", "FORWARDED_ALLOW_IPS",
+            "127.0.0.1,::1", _trusted,
+            "proxies (IP addresses or networks, comma-separated; '*' for any peer) whose "
+            "X-Forwarded-For or Forwarded header names the client address that limits "
+            "and logs use; gunicorn's setting of the same name"),
+    Setting("max_conns", "--max-conns", "REALTIME_MAX_CONNS", 10000, _count,
             "open connections allowed in total per process; 0 means no cap"),
     Setting("packet_rate", "--packet-rate", "REALTIME_PACKET_RATE", "300/10", _rate,
             "packets and WebSocket frames allowed per connection as COUNT/SECONDS; "
             "a connection over it is closed; 0 turns it off"),
-    Setting("max_queue", "--max-queue", "REALTIME_MAX_QUEUE", 1000, int,
+    Setting("max_queue", "--max-queue", "REALTIME_MAX_QUEUE", 1000, _count,
             "packets waiting for one client that does not read before it is "
             "disconnected; 0 means no cap"),
-    Setting("header_timeout", "--header-timeout", "REALTIME_HEADER_TIMEOUT", 10.0, float,
+    Setting("header_timeout", "--header-timeout", "REALTIME_HEADER_TIMEOUT", 10.0, _seconds,
             "seconds a client may take to send an HTTP request line and headers"),
     Setting("cors", "--cors", "REALTIME_CORS", "", _origins,
             "comma-separated origins allowed besides the server's own; '*' allows any"),
     Setting("websocket_only", "--websocket-only", "REALTIME_WEBSOCKET_ONLY", False, _bool,
             "accept only the WebSocket transport (no sticky sessions needed)"),
-    Setting("shutdown_timeout", "--shutdown-timeout", "REALTIME_SHUTDOWN_TIMEOUT", 10.0, float,
+    Setting("shutdown_timeout", "--shutdown-timeout", "REALTIME_SHUTDOWN_TIMEOUT", 10.0,
+            _seconds,
             "seconds a graceful stop may take before connections are cut"),
-    Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, int,
+    Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, _positive_int,
             "seconds between Engine.IO pings"),
-    Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, int,
+    Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, _positive_int,
             "seconds to wait for a pong before dropping a silent connection"),
-    Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", str,
+    Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", _log_level,
             "logging level: debug, info, warning or error"),
 )
 
@@ -159,8 +210,15 @@ def add_arguments(parser):
                                 metavar=s.name.upper(), help=help_text)
 
 
+class SettingError(ValueError):
+    """A setting's value is unusable; the message names the flag or variable."""
+
+
 def from_sources(args=None, environ=None):
-    """Build a Config from parsed flags, then the environment, then defaults."""
+    """Build a Config from parsed flags, then the environment, then defaults.
+
+    Raises :class:`SettingError` naming the flag or environment variable.
+    """
     environ = os.environ if environ is None else environ
     values = {}
     for s in SETTINGS:
@@ -173,15 +231,29 @@ def from_sources(args=None, environ=None):
         try:
             values[s.name] = s.type(raw)
         except (TypeError, ValueError) as exc:
-            raise SystemExit("realtime: bad value for %s: %s" % (source, exc))
+            raise SettingError("bad value for %s: %s" % (source, _plain(exc))) from None
     return Config(**values)
 
 
+def _plain(exc):
+    """int()'s and float()'s messages, in words."""
+    text = str(exc)
+    if text.startswith(("invalid literal for int()", "could not convert string to float")):
+        return "expected a number, got %s" % text.rsplit(": ", 1)[-1]
+    return text
+
+
 def load(argv=None, environ=None):
-    """Parse serve flags from ``argv`` and the environment into a Config."""
+    """Parse serve flags from ``argv`` and the environment into a Config.
+
+    A bad value is a usage error, as for argparse: one line, exit code 2.
+    """
     parser = argparse.ArgumentParser(prog="realtime serve")
     add_arguments(parser)
-    return from_sources(parser.parse_args(argv or []), environ)
+    try:
+        return from_sources(parser.parse_args(argv or []), environ)
+    except SettingError as exc:
+        parser.exit(2, "realtime: %s\n" % exc)
 
 
 def markdown_table():

@@ -14,8 +14,14 @@ Requests are split by path:
 The process must be gevent-patched and served by a WebSocket-capable gevent
 server: :func:`realtime.server.serve` or gunicorn's
 ``geventwebsocket.gunicorn.workers.GeventWebSocketWorker`` (see
-``examples/flask_app.py``).
+``examples/flask_app.py``).  :func:`mount` runs the same start-up checks
+and logs the same lines as ``realtime serve`` (store, transports, demo
+mode, workers without a message queue, ...), and sets up logging to stderr
+when the host application has not.
 """
+
+import logging
+import sys
 
 from .web import _closing, _respond
 
@@ -87,5 +93,21 @@ def mount(wsgi_app, config=None, prefix="/chat"):
         raise ValueError("prefix must start with '/', e.g. '/chat'")
     if prefix == SOCKETIO_PATH or prefix.startswith(SOCKETIO_PATH + "/"):
         raise ValueError("prefix must not be inside %s/" % SOCKETIO_PATH)
+    from . import selfcheck
     from .app import create_app
-    return Mounted(wsgi_app, create_app(config), prefix)
+    from .config import Config
+    config = config if config is not None else Config()
+    selfcheck.configure_logging(config)
+    host = selfcheck.Host.of_gunicorn()
+    try:
+        chat = create_app(config)
+    except Exception as exc:
+        why = selfcheck.startup_failure(exc, config)
+        if host is None or why is None:
+            raise
+        # Inside a gunicorn worker: one line, and gunicorn's "failed to boot"
+        # exit code, which stops it instead of restarting the worker forever.
+        logging.getLogger("realtime").error("realtime: %s", why)
+        sys.exit(3)
+    selfcheck.startup(chat, config, host or selfcheck.Host("embedded"))
+    return Mounted(wsgi_app, chat, prefix)

@@ -11,9 +11,11 @@ keeps it out of the process list: ``realtime token bot | realtime say --token - 
 Exit codes: 0 ok, 1 refused or failed (the reason on stderr), 2 usage.
 """
 
+import argparse
 import json
 import signal
 import sys
+import urllib.parse
 
 
 def add_parsers(sub):
@@ -27,19 +29,44 @@ def add_parsers(sub):
 
     listen = sub.add_parser("listen", help="print each message of a room as one JSON line")
     _common(listen)
-    listen.add_argument("--since", type=int, default=None, metavar="ID",
-                        help="first print every stored message with a larger id")
+    listen.add_argument("--since", type=_since, default=None, metavar="ID",
+                        help="first print every stored message with a larger id (0: all)")
+
+
+def _url(text):
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            "must start with http:// or https://, e.g. http://127.0.0.1:5000 (got %r)" % text)
+    try:
+        parts.port
+    except ValueError:
+        raise argparse.ArgumentTypeError("has a bad port number (got %r)" % text) from None
+    return text
+
+
+def _since(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a message id (a whole number), got %r" % text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more, got %d" % value)
+    return value
 
 
 def _common(parser):
-    parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:5000")
+    from .cli import positive_seconds
+    parser.add_argument("--url", required=True, type=_url,
+                        help="the server, e.g. http://127.0.0.1:5000")
     parser.add_argument("--name", required=True, help="the name to chat as")
     parser.add_argument("--room", required=True, help="the room")
     parser.add_argument("--token", default=None,
                         help="token for NAME when the server has a secret; '-' reads stdin")
     parser.add_argument("--transport", choices=("websocket", "polling"), default=None,
-                        help="force one transport (default: polling, then upgrade)")
-    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="force one transport (default: WebSocket, falling back to "
+                        "long-polling when WebSocket does not get through)")
+    parser.add_argument("--timeout", type=positive_seconds, default=10.0,
                         help="seconds to wait for the connection and each answer")
 
 

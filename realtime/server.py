@@ -1,8 +1,10 @@
 """Run an app on gevent's pywsgi with gevent-websocket, until SIGINT/SIGTERM::
 
-    serve(create_app(config), config)     # in a monkey-patched process
+    listener = bind(config)                # ListenError: one line saying why not
+    serve(create_app(config), config, listener=listener)   # in a monkey-patched process
 """
 
+import errno
 import logging
 import signal
 import socket
@@ -12,6 +14,7 @@ import time
 import gevent
 import gevent.event
 from gevent import pywsgi
+from gevent.baseserver import parse_address
 from geventwebsocket.handler import WebSocketHandler
 
 from . import selfcheck
@@ -43,9 +46,40 @@ class Server(pywsgi.WSGIServer):
         return super().handle(sock, address)
 
 
-def serve(app, config, out=sys.stdout):
-    """Listen on ``config.host:config.port``, print the URL, serve until a signal."""
-    server = Server((config.host, config.port), app, handler_class=handler_class(config))
+class ListenError(Exception):
+    """The server cannot listen where the config says; the message says why, in one line."""
+
+
+def bind(config):
+    """A socket listening on ``config.host:config.port``; :class:`ListenError` if impossible."""
+    host, port = config.host, config.port
+    where = "%s:%s" % ("[%s]" % host if ":" in host else host, port)
+    try:
+        family, address = parse_address((host, port))
+        return Server.get_listener(address, family=family)
+    except socket.gaierror:
+        raise ListenError("cannot listen on %s: no such host name %r (--host / REALTIME_HOST)"
+                          % (where, host)) from None
+    except OverflowError:
+        raise ListenError("cannot listen on %s: a TCP port is 0 to 65535 (--port / PORT)"
+                          % where) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is already in use by another program (--port / PORT)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            why = "%s is not an address of this machine (--host / REALTIME_HOST)" % host
+        elif exc.errno == errno.EACCES:
+            why = "permission denied; ports below 1024 need root (--port / PORT)"
+        else:
+            why = "%s (--host / REALTIME_HOST, --port / PORT)" % (exc.strerror or exc)
+        raise ListenError("cannot listen on %s: %s" % (where, why)) from None
+
+
+def serve(app, config, out=sys.stdout, listener=None):
+    """Listen on ``config.host:config.port`` (or ``listener``, from :func:`bind`),
+    print the URL, serve until a signal.  Raises :class:`ListenError` if it cannot listen."""
+    server = Server(listener if listener is not None else bind(config), app,
+                    handler_class=handler_class(config))
     server.start()
     host, port = server.address[:2]
     shown = "[%s]" % host if ":" in host else host

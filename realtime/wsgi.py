@@ -22,21 +22,24 @@ import gevent
 
 from . import config as settings
 from .app import create_app
-from .selfcheck import Host, startup
+from .selfcheck import Host, configure_logging, startup, startup_failure
 
-config = settings.from_sources()
-logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
-                    format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-if config.log_level.lower() != "debug":
-    # gevent-websocket's per-request access lines (gunicorn's own access log
-    # stays empty with this worker); shown with REALTIME_LOG_LEVEL=debug.
-    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+try:
+    config = settings.from_sources()
+except settings.SettingError as exc:    # a bad REALTIME_* value: one line, not a traceback
+    configure_logging(settings.Config())
+    logging.getLogger("realtime").error("realtime: %s", exc)
+    sys.exit(3)                     # gunicorn's "worker failed to boot": it stops
+configure_logging(config)
 host = Host.of_gunicorn() or Host("wsgi")
 try:
     app = create_app(config)
-except ValueError as exc:           # a bad setting: one line, not a traceback
-    logging.getLogger("realtime").error("realtime: %s", exc)
-    sys.exit(3)                     # gunicorn's "worker failed to boot": it stops
+except Exception as exc:            # a store that cannot be opened, ...: one line
+    why = startup_failure(exc, config)
+    if why is None:
+        raise
+    logging.getLogger("realtime").error("realtime: %s", why)
+    sys.exit(3)
 startup(app, config, host)
 atexit.register(app.close)
 

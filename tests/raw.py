@@ -6,6 +6,7 @@
     ws.send('40{"name":"alice"}')                 # Socket.IO connect to /
     reply = ws.expect(lambda p: p.startswith("40"))
     ws = RawSocket(server.url, source="127.0.0.2")  # another client address
+    ws = RawSocket(server.url, headers={"X-Forwarded-For": "198.51.100.7"})
 """
 
 import json
@@ -26,7 +27,7 @@ def host_port(url):
 class RawSocket:
     """One Engine.IO WebSocket session; answers pings, records text packets."""
 
-    def __init__(self, url, source=None, origin=None, handshake=True):
+    def __init__(self, url, source=None, origin=None, handshake=True, headers=None):
         host, port = host_port(url)
         sock = socket.create_connection((host, port), timeout=timeout(5),
                                         source_address=(source, 0) if source else None)
@@ -34,6 +35,8 @@ class RawSocket:
         self.sock = sock
         self.ws = websocket.WebSocket()
         options = {"socket": sock}
+        if headers:
+            options["header"] = ["%s: %s" % item for item in dict(headers).items()]
         if origin is not None:
             options["origin"] = origin
         else:

@@ -59,10 +59,12 @@ class ServerProcess:
     """``python -m realtime serve`` on a free port, logs to a file.
 
     ``args`` are extra command-line flags; by default the store is a fresh
-    SQLite file and the rate limit is off.
+    SQLite file and the rate limit is off.  ``defaults=True`` keeps every
+    flood limit at its shipped default (and ``--rate`` at ``20/10``).
     """
 
-    def __init__(self, args=(), env=None, store=None, rate="0", cwd=None, command=None):
+    def __init__(self, args=(), env=None, store=None, rate="0", cwd=None, command=None,
+                 defaults=False):
         self.dir = tempfile.mkdtemp(prefix="realtime-test-")
         self.store = store or "sqlite:///" + os.path.join(self.dir, "chat.db")
         self.args = list(args)
@@ -70,6 +72,7 @@ class ServerProcess:
         self.rate = rate
         self.cwd = cwd or self.dir
         self.command = command
+        self.defaults = defaults
         self.proc = None
         self.url = None
         self.port = None
@@ -80,8 +83,9 @@ class ServerProcess:
         cmd = self.command or [sys.executable, "-m", "realtime", "serve"]
         # Every test client comes from 127.0.0.1, so the per-address flood
         # limits are off unless a test passes its own flags (later flags win).
+        limits = [] if self.defaults else ["--rate", self.rate, *NO_FLOOD_LIMITS]
         cmd = cmd + ["--host", "127.0.0.1", "--port", str(port), "--store", self.store,
-                     "--rate", self.rate, *NO_FLOOD_LIMITS, *self.args]
+                     *limits, *self.args]
         self.starts += 1
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=self.cwd,
@@ -161,9 +165,10 @@ class Client:
     """
 
     def __init__(self, url, name=None, transport="websocket", auth=None, connect=True,
-                 namespaces=None, reconnection=False, **client_kwargs):
+                 namespaces=None, reconnection=False, headers=None, **client_kwargs):
         self.url = url
         self.transport = transport
+        self.headers = headers or {}
         self.auth = auth if auth is not None else ({"name": name} if name is not None else None)
         self.namespaces = namespaces or ["/"]
         self.sio = socketio.Client(reconnection=reconnection, **client_kwargs)
@@ -191,7 +196,8 @@ class Client:
     def connect(self):
         """Connect; raises socketio.exceptions.ConnectionError when refused."""
         self.sio.connect(self.url, auth=self.auth, transports=[self.transport],
-                         namespaces=self.namespaces, wait_timeout=timeout(5))
+                         namespaces=self.namespaces, headers=self.headers,
+                         wait_timeout=timeout(5))
         return self
 
     def refusal(self):

@@ -28,6 +28,9 @@ def test_connect_with_a_name(connect):
     ({"name": 42}, "name must be a string"),
     ({"name": "x" * 33}, "name must be at most 32 characters"),
     ({"name": "bad\x07name"}, "name must not contain control characters"),
+    ("alice", "auth must be an object with a name"),
+    ([{"name": "alice"}], "auth must be an object with a name"),
+    ({"name": "alice", "token": 5}, "token must be a string"),
 ])
 def test_refused_with_reason(server, transport, auth, reason):
     """A bad name gets a connect_error whose message says why."""

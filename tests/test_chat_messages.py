@@ -23,6 +23,16 @@ def test_message_is_stored_acked_and_broadcast(connect, room):
     assert b.wait_for("message") == msg and a.wait_for("message") == msg
 
 
+def test_sender_gets_the_broadcast_before_the_ack(connect, room):
+    """The stored message's broadcast reaches the sender before its ack (docs/protocol.md)."""
+    a, = joined(connect, room, "alice")
+    for i in range(5):
+        ack = a.call("message", {"room": room, "text": "order %d" % i})
+        # The test client handles packets in arrival order: when the ack is
+        # handled, the broadcast that came before it is already recorded.
+        assert ack["message"] in a.events("message")
+
+
 def test_text_is_sent_as_given(connect, room):
     """HTML and white space arrive untouched."""
     a, b = joined(connect, room, "alice", "bob")

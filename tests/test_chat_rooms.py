@@ -101,6 +101,19 @@ def test_rooms_lists_rooms_with_members(connect, room):
     assert listed[room] == 2 and room + "-x" not in listed
 
 
+def test_rooms_lists_only_rooms_with_people_sorted(connect, room):
+    """rooms: sorted by name; a room with stored messages but nobody in it is not listed."""
+    a = connect("alice")
+    for name in (room + "-b", room + "-a"):
+        a.call("join", {"room": name})
+    a.call("message", {"room": room + "-a", "text": "stays stored"})
+    a.call("leave", {"room": room + "-a"})
+    listed = [r["room"] for r in a.call("rooms", {})["rooms"]]
+    assert listed == sorted(listed)
+    assert room + "-b" in listed and room + "-a" not in listed
+    assert a.call("history", {"room": room + "-a"})["messages"][0]["text"] == "stays stored"
+
+
 def test_rooms_without_payload(connect):
     """rooms may be called with no payload at all."""
     assert connect("alice").call("rooms")["ok"] is True

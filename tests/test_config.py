@@ -45,10 +45,53 @@ def test_parse_rate(rate, parsed):
     assert config.parse_rate(rate) == parsed
 
 
-def test_bad_value_names_its_source():
-    """A bad value stops start-up with the variable's name."""
-    with pytest.raises(SystemExit, match="REALTIME_RATE"):
+def test_bad_value_names_its_source(capsys):
+    """A bad value is a usage error: one line naming the variable, exit code 2."""
+    with pytest.raises(SystemExit) as info:
         config.load([], environ={"REALTIME_RATE": "lots"})
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad value for REALTIME_RATE" in err
+
+
+@pytest.mark.parametrize("env, value, words", [
+    ("PORT", "99999", "0 to 65535"),
+    ("PORT", "http", "expected a number, got 'http'"),
+    ("REALTIME_LOG_LEVEL", "loud", "expected debug, info, warning or error"),
+    ("REALTIME_TOKEN_TTL", "-5", "above 0"),
+    ("REALTIME_MAX_CONNS", "-1", "0 or more"),
+    ("REALTIME_PING_INTERVAL", "0", "above 0"),
+    ("FORWARDED_ALLOW_IPS", "10.0.0.0/8,proxy", "'proxy' is not an IP address or network"),
+])
+def test_unusable_values_are_refused_in_words(env, value, words):
+    """Each setting checks its value; the error names the variable and the rule."""
+    with pytest.raises(config.SettingError) as info:
+        config.from_sources(environ={env: value})
+    assert str(info.value).startswith("bad value for %s: " % env)
+    assert words in str(info.value)
+
+
+def test_flag_is_named_when_the_value_came_from_a_flag():
+    """A bad flag value names the flag, not the variable."""
+    with pytest.raises(SystemExit):
+        config.load(["--port", "99999"], environ={})
+    with pytest.raises(config.SettingError, match="--log-level"):
+        config.from_sources(argparse_namespace(log_level="LOUD"), environ={})
+
+
+def argparse_namespace(**values):
+    import argparse
+    return argparse.Namespace(**values)
+
+
+def test_forwarded_allow_ips_is_gunicorns_setting():
+    """--forwarded-allow-ips / FORWARDED_ALLOW_IPS, default 127.0.0.1,::1 (as gunicorn)."""
+    setting = next(s for s in config.SETTINGS if s.name == "forwarded_allow_ips")
+    assert (setting.flag, setting.env, setting.default) == (
+        "--forwarded-allow-ips", "FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    assert config.load([], environ={"FORWARDED_ALLOW_IPS": "10.0.0.0/8, ::1"}
+                       ).forwarded_allow_ips == "10.0.0.0/8,::1"
+    assert config.load(["--forwarded-allow-ips", "*"], environ={}).forwarded_allow_ips == "*"
 
 
 def test_every_setting_has_flag_env_and_help():

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -106,18 +107,36 @@ def test_healthz_under_prefix(flask_server):
     assert b'"status": "ok"' in body
 
 
-def test_flask_example_under_gunicorn(tmp_path, room):
-    """The documented gunicorn command serves Flask, the page and the chat."""
+def documented_gunicorn_line():
+    """The Flask gunicorn command of docs/usage.md, as argv."""
+    with open(os.path.join(ROOT, "docs", "usage.md"), encoding="utf-8") as f:
+        text = f.read()
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    block = next(b for b in blocks if "flask_app:create()" in b)
+    line = next(l for l in block.replace("\\\n", " ").splitlines() if l.startswith("gunicorn"))
+    return shlex.split(line)
+
+
+def start_documented_gunicorn(tmp_path, env=None, replace=None):
+    """docs/usage.md's line as written, run "from the top of the checkout" (a copy of
+    its layout in ``tmp_path``), on a free port, with a control socket of its own."""
+    argv = documented_gunicorn_line()
+    argv = [(replace or {}).get(w, w) for w in argv]
+    argv[argv.index("--bind") + 1] = "127.0.0.1:0"
+    os.symlink(os.path.join(ROOT, "examples"), tmp_path / "examples")
     log_path = tmp_path / "gunicorn.log"
-    store = "sqlite:///" + str(tmp_path / "chat.db")
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k",
-             "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
-             "--worker-connections", "1000", "--no-control-socket", "-b", "127.0.0.1:0",
-             "--pythonpath", os.path.join(ROOT, "examples"), "flask_app:create()"],
-            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-            env=env_for({"REALTIME_STORE": store, "REALTIME_RATE": "0"}))
+        proc = subprocess.Popen([sys.executable, "-m"] + argv + ["--no-control-socket"],
+                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                                env=env_for(dict({"REALTIME_RATE": "0"}, **(env or {}))))
+    return proc, log_path
+
+
+def test_documented_gunicorn_line_runs_as_written(tmp_path, room):
+    """docs/usage.md's gunicorn line serves Flask, the page and the chat, with start-up lines."""
+    assert documented_gunicorn_line()[:3] == [
+        "gunicorn", "-k", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"]
+    proc, log_path = start_documented_gunicorn(tmp_path)
     try:
         url = _gunicorn_url(log_path, proc)
         assert b"Hello from Flask" in get(url + "/")[2]
@@ -129,9 +148,78 @@ def test_flask_example_under_gunicorn(tmp_path, room):
             assert alice.wait_for("message", lambda m: m["room"] == room) == ack["message"]
         finally:
             alice.disconnect()
-        assert (tmp_path / "chat.db").exists()
+        assert (tmp_path / "realtime.db").exists()
+        log = log_path.read_text()
+        assert "server: gunicorn, 1 worker(s)" in log and "transports: websocket and" in log
+        assert "WARNING realtime.selfcheck: no secret set" in log
+        assert " ERROR " not in log and "Traceback" not in log
     finally:
         interrupt(proc)
+
+
+def test_mounted_app_under_two_workers_without_redis_says_so(tmp_path):
+    """mount() under gunicorn -w 2 without Redis logs the same ERROR line as realtime.wsgi."""
+    proc, log_path = start_documented_gunicorn(tmp_path, replace={"1": "2"})
+    try:
+        _gunicorn_url(log_path, proc)
+        deadline = time.monotonic() + timeout(10)
+        while log_path.read_text().count("Booting worker") < 2:
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        time.sleep(timeout(0.5))
+        log = log_path.read_text()
+        assert log.count("2 worker processes without a message queue") == 1, log
+        assert "ERROR realtime.selfcheck" in log
+    finally:
+        interrupt(proc)
+
+
+def test_mounted_app_with_unusable_store_stops_gunicorn_with_one_line(tmp_path):
+    """A store that cannot be opened stops gunicorn with one line, not a traceback per worker."""
+    missing = tmp_path / "no" / "such" / "x.db"
+    proc, log_path = start_documented_gunicorn(tmp_path,
+                                               env={"REALTIME_STORE": "sqlite:///%s" % missing})
+    try:
+        proc.wait(timeout(30))
+    finally:
+        interrupt(proc)
+    log = log_path.read_text()
+    assert proc.returncode != 0
+    assert log.count("realtime: cannot open the store") == 1, log
+    assert "Traceback" not in log
+
+
+MOUNT_ALONE = """
+from gevent import monkey; monkey.patch_all()
+import logging, sys
+if sys.argv[1] == "host-logging":
+    logging.basicConfig(format="HOST %(levelname)s %(message)s", level=logging.WARNING)
+import realtime
+def host(environ, start_response):
+    start_response("200 OK", [])
+    return [b""]
+app = realtime.mount(host, realtime.Config(store="memory://"))
+app.close()
+"""
+
+
+def test_mount_sets_up_logging_when_the_host_has_not():
+    """A bare process that mounts the chat gets the start-up lines on stderr."""
+    out = subprocess.run([sys.executable, "-c", MOUNT_ALONE, "bare"], capture_output=True,
+                         text=True, env=env_for(), timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    assert "INFO realtime.selfcheck: transports: websocket and long-polling" in out.stderr
+    assert "INFO realtime.selfcheck: server: embedded" in out.stderr
+    assert "WARNING realtime.selfcheck: no secret set" in out.stderr
+
+
+def test_mount_keeps_the_hosts_logging():
+    """When the host configured logging, the start-up lines go through its handlers."""
+    out = subprocess.run([sys.executable, "-c", MOUNT_ALONE, "host-logging"],
+                         capture_output=True, text=True, env=env_for(), timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    assert "HOST WARNING no secret set" in out.stderr
+    assert "realtime.selfcheck" not in out.stderr and "INFO" not in out.stderr
 
 
 def _gunicorn_url(log_path, proc):

@@ -74,6 +74,28 @@ def test_event_without_name_gets_failure_ack_and_no_traceback(server, raw):
     assert_clean_log(server)
 
 
+def test_event_without_name_and_ack_is_dropped_silently(server, raw):
+    """``42[]``, ``42[1]``, ``42{"a":1}`` without an ack id: no answer, no log line, still open
+    (docs/security.md)."""
+    ws = raw()
+    ws.connect_ns({"name": "alice"})
+    before = server.log()
+    for packet in ("42[]", "42[1]", '42{"a":1}'):
+        ws.send(packet)
+    assert ws.call("rooms", {}, 9)["ok"] is True
+    assert [p for p in ws.packets if not p.startswith(("0{", "40", "439"))] == []
+    assert server.log() == before
+
+
+def test_connect_packet_that_is_not_json_closes_the_connection(raw):
+    """A CONNECT whose auth is not JSON (``40{bad``) gets no connect_error: the connection
+    is closed (docs/protocol.md)."""
+    ws = raw()
+    ws.send("40{bad")
+    assert ws.recv() == "1"
+    assert ws.closed_within(5)
+
+
 @pytest.mark.parametrize("packet", [
     "4zzz", "42[", "9", "x", "0", "1", "6", "2probe", "42{\"a\":1}", "42\"x\"", "41x", "4", "49", "44{}", "4/", "",
     pytest.param("42" + "[" * 20000 + "]" * 20000, id="nested-20000-deep"),
@@ -285,3 +307,17 @@ def test_frame_flood_closes_the_flooder_only(server_factory, room):
         flooder.close()
         observer.disconnect()
         other.disconnect()
+
+
+def test_half_upgrade_request_gets_400_without_alarm(server):
+    """``Upgrade: websocket`` without ``Connection: Upgrade``: a 400, no ERROR, no traceback."""
+    sock = socket.create_connection(host_port(server.url), timeout=timeout(5))
+    try:
+        sock.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+                     b"Upgrade: websocket\r\nConnection: keep-alive\r\n\r\n")
+        assert sock.recv(1000).startswith(b"HTTP/1.1 400 ")
+    finally:
+        sock.close()
+    assert_serving(server)
+    assert_clean_log(server)
+    assert " ERROR " not in server.log()

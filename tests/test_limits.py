@@ -167,3 +167,41 @@ def test_client_address_groups_ipv6_by_64():
     assert a == client_address({"REMOTE_ADDR": "2001:db8:1:2:bbbb::9"}) == "2001:db8:1:2::/64"
     assert client_address({"REMOTE_ADDR": "2001:db8:1:3::1"}) != a
     assert client_address({}) == "unknown"
+
+
+# -- the shipped defaults: a crowd behind one address gets in, one abuser stays bounded ----
+
+
+def test_defaults_let_a_crowd_of_500_behind_one_address_in():
+    """500 connects within 5 s, then 500 joins and 500 messages within 10 s: all allowed."""
+    lim = Limits(Config())
+    assert all(lim.open("nat", i * 5.0 / 500) is None for i in range(500))
+    assert all(lim.allow_join("nat", 5 + i * 5.0 / 500) for i in range(500))
+    assert all(lim.allow_message("nat", 5 + i * 5.0 / 500) for i in range(500))
+
+
+def test_defaults_still_bound_one_abuser_behind_one_address():
+    """docs/security.md's figures: 1000 open, 1000 connects, 1000 messages, 2000 joins / 10 s."""
+    lim = Limits(Config())
+    assert [lim.open("abuser", 0) for _ in range(1001)][-2:] == [None, TOO_MANY_FROM_ADDRESS]
+    for _ in range(1000):
+        lim.close("abuser", 1)
+    assert lim.open("abuser", 2) == TOO_FAST                 # 1000 connects in this window
+    assert lim.open("abuser", 10.01) is None
+    assert sum(lim.allow_message("abuser", 3) for _ in range(1200)) == 1000
+    assert sum(lim.allow_join("abuser", 3) for _ in range(2500)) == 2000
+    assert lim.open("bystander", 3) is None and lim.allow_message("bystander", 3)
+
+
+def test_security_doc_states_the_default_limits():
+    """docs/security.md's table gives each per-address limit's shipped default."""
+    import os
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "docs", "security.md")).read()
+    c = Config()
+    for setting in ("address_rate", "address_join_rate", "connect_rate"):
+        count, seconds = c.parse(setting)
+        flag = "--" + setting.replace("_", "-")
+        row = next(line for line in doc.splitlines() if "`%s`" % flag in line)
+        assert "%d per %g s" % (count, seconds) in row, row
+    row = next(line for line in doc.splitlines() if "`--max-conns-per-address`" in line)
+    assert "| %d |" % c.max_conns_per_address in row, row

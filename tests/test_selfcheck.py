@@ -35,11 +35,28 @@ def gunicorn_factory():
 def test_plain_gevent_worker_reports_missing_websocket(gunicorn_factory):
     """`gunicorn -k gevent` logs one line: the server does not provide wsgi.websocket."""
     srv = gunicorn_factory(replace={WORKER: "gevent"})
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        Client(srv.url, "alice", transport="websocket")
+    for _ in range(3):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            Client(srv.url, "alice", transport="websocket")
+    upgraded = Client(srv.url, "bob", transport="polling")     # tries the upgrade too
+    upgraded.disconnect()
     log = srv.wait_log("does not provide wsgi.websocket")
     assert log.count("does not provide wsgi.websocket") == 1
     assert "ERROR realtime.selfcheck" in log
+    # The one ERROR line only: no per-request traceback from python-engineio.
+    assert "Traceback" not in log and "Error handling request" not in log
+    assert [l for l in log.splitlines() if "ERROR" in l] == [
+        l for l in log.splitlines() if "ERROR realtime.selfcheck" in l]
+
+
+def test_shipped_clients_fall_back_to_polling_without_websocket(gunicorn_factory, room):
+    """Where WebSocket cannot pass (`-k gevent`), `realtime say` still posts, over polling."""
+    import json
+    from test_scripts import run_cli
+    srv = gunicorn_factory(replace={WORKER: "gevent"})
+    said = run_cli("say", "--url", srv.url, "--name", "alice", "--room", room, "hello")
+    assert said.returncode == 0, said.stderr
+    assert json.loads(said.stdout)["text"] == "hello"
 
 
 def test_unpatched_worker_reports_unpatched_sockets(gunicorn_factory):

@@ -13,6 +13,13 @@ import {forgetTyping} from "./typing.js";
 
 var reconnectAttempts = 0;
 
+// The chat and the clock share one connection (one Socket.IO Manager), built
+// with the options of whichever io() call comes first: both pass these.
+// Long-polling first (it passes any proxy), then the upgrade; a server run
+// with --websocket-only refuses polling with a 400, and tryAllTransports
+// makes the client go on to WebSocket instead of retrying polling forever.
+var TRANSPORTS = {transports: ["polling", "websocket"], tryAllTransports: true};
+
 export function setConn(state, text) {
   var box = $("conn");
   box.dataset.state = state;
@@ -36,7 +43,7 @@ export function connect() {
     S.socket.connect();
     return;
   }
-  S.socket = io({auth: authData()});
+  S.socket = io(Object.assign({auth: authData()}, TRANSPORTS));
   S.socket.on("connect", onConnect);
   S.socket.on("disconnect", function (reason) {
     S.pendings.forEach(function (p) {
@@ -119,7 +126,7 @@ export function onConnect() {
 }
 
 export function startClock() {
-  S.clockSocket = io("/clock");
+  S.clockSocket = io("/clock", TRANSPORTS);
   S.clockSocket.on("tick", function (t) {
     var c = $("clock");
     c.textContent = UI.clockText(t.ts);

@@ -16,7 +16,7 @@ from .. import auth, rules
 from ..rules import Invalid
 from ..store import StoreError
 from ..transport.deferred import Later
-from ..transport.limits import client_address
+from ..transport.limits import connection_address
 from .base import Namespace
 
 log = logging.getLogger("realtime.chat")
@@ -149,7 +149,7 @@ class ChatNamespace(Namespace):
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
         self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
-                               client_address(environ),
+                               connection_address(environ),
                                rules.RateLimiter(*self.config.parse("join_rate")))
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))

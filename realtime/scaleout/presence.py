@@ -167,8 +167,9 @@ class RedisPresence:
         with self._lock:
             self._sync()
         if not self.up:
-            log.error("presence: redis unavailable at start; serving this process's "
-                      "view until it is reachable")
+            # realtime.selfcheck says why at ERROR level, once, naming the setting.
+            log.warning("presence: redis unavailable at start; serving this process's "
+                        "view until it is reachable")
         self._heart = gevent.spawn(self._heartbeat)
 
     # -- Redis calls that fall back to the local view ----------------------

@@ -3,9 +3,9 @@
     store = open_store("sqlite:///realtime.db")   # or memory://, redis://, postgresql://...
 """
 
-from .base import Store, StoreError, message
+from .base import BadStoreURL, Store, StoreError, message
 
-__all__ = ["Store", "StoreError", "message", "open_store"]
+__all__ = ["BadStoreURL", "Store", "StoreError", "message", "open_store"]
 
 
 def open_store(url):
@@ -21,15 +21,17 @@ def open_store(url):
         try:
             from .redis import RedisStore
         except ImportError as exc:
-            raise ValueError("the redis store needs the redis package: "
-                             "pip install 'realtime-chat[redis]' (%s)" % exc)
+            raise BadStoreURL("the redis store needs the redis package: "
+                             "install realtime with its [redis] extra, or "
+                             "pip install 'redis>=5' (%s)" % exc)
         return RedisStore(url)
     if scheme in ("postgresql", "postgres"):
         try:
             from .postgres import PostgresStore
         except ImportError as exc:
-            raise ValueError("the postgresql store needs psycopg 3 and psycopg_pool: "
-                             "pip install 'realtime-chat[postgres]' (%s)" % exc)
+            raise BadStoreURL("the postgresql store needs psycopg 3 and psycopg_pool: "
+                              "install realtime with its [postgres] extra, or "
+                              "pip install 'psycopg[binary]>=3.1' 'psycopg-pool>=3.2' (%s)" % exc)
         return PostgresStore(url)
-    raise ValueError("unknown store URL scheme %r: use sqlite:///PATH, memory://, "
-                     "redis://HOST:PORT/DB or postgresql://USER:PASS@HOST:PORT/DB" % scheme)
+    raise BadStoreURL("unknown store URL scheme %r: use sqlite:///PATH, memory://, "
+                      "redis://HOST:PORT/DB or postgresql://USER:PASS@HOST:PORT/DB" % scheme)

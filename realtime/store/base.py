@@ -15,6 +15,10 @@ class StoreError(Exception):
     """The store cannot serve the request right now (disk, network, ...)."""
 
 
+class BadStoreURL(ValueError):
+    """A store URL that no backend can use (unknown scheme, malformed path)."""
+
+
 def message(id, room, name, text, ts):
     """The message object as stored, broadcast and replayed."""
     return {"id": id, "room": room, "name": name, "text": text, "ts": ts}
@@ -70,3 +74,15 @@ class Store:
 
     def close(self):
         """Release connections and files."""
+
+
+def hide_password(url):
+    """``url`` with its password (if any) replaced by ``***``, for logs."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = "%s:***@%s" % (parts.username or "", parts.hostname or "")
+    if parts.port:
+        netloc += ":%d" % parts.port
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -23,13 +23,12 @@ the next call reconnects.
 import itertools
 import json
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .base import Store, StoreError
+from .base import Store, StoreError, hide_password  # noqa: F401  (re-exported)
 
 PREFIX = "rt:"
 
@@ -54,16 +53,6 @@ def client(url, **kwargs):
     kwargs.setdefault("retry", Retry(NoBackoff(), 1))
     kwargs.setdefault("decode_responses", True)
     return redis.Redis.from_url(url, **kwargs)
-
-
-def hide_password(url):
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = "%s:***@%s" % (parts.username or "", parts.hostname or "")
-    if parts.port:
-        netloc += ":%d" % parts.port
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def unavailable(exc):

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 
-from .base import Store, StoreError, message
+from .base import BadStoreURL, Store, StoreError, message
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -37,7 +37,7 @@ def path_from_url(url):
     """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs.db`` -> ``/abs.db``."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError("sqlite URL must look like sqlite:///path/to/file.db")
+        raise BadStoreURL("sqlite URL must look like sqlite:///path/to/file.db")
     return url[len(prefix):]
 
 
@@ -71,16 +71,25 @@ class SQLiteStore(Store):
         # Seeded from the clock (microseconds) so dm ids keep increasing
         # across restarts without a write per dm.
         self._dm = itertools.count(time.time_ns() // 1000)
-        conn = self._conn()
-        with conn:
-            conn.executescript(_SCHEMA)
-        self._inode = os.stat(self.path).st_ino
+        # Only the file is created: a missing directory is most likely a typo
+        # (sqlite:///var/... is relative; sqlite:////var/... is absolute).
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if os.path.isdir(self.path):
+            raise StoreError("%s is a directory, not a database file" % self.path)
+        if not os.path.isdir(directory):
+            raise StoreError("the directory %s does not exist (create it first)" % directory)
+        try:
+            conn = self._conn()
+            with conn:
+                conn.executescript(_SCHEMA)
+            self._inode = os.stat(self.path).st_ino
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise StoreError("cannot open %s (%s)" % (self.path, exc)) from None
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            directory = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(directory, exist_ok=True)
             # SQLite quietly opens a write-protected file read-only; such a
             # connection, once cached, would fail every write after the disk
             # is writable again.  Refuse to cache it.  (Ask with access(), never

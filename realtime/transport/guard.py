@@ -22,7 +22,6 @@ import greenlet
 from socketio import packet
 
 from .deferred import Server as DeferredServer
-from .limits import client_address
 from ..rules import RateLimiter
 
 log = logging.getLogger("realtime.guard")
@@ -179,7 +178,7 @@ class GuardedServer(DeferredServer):
     # -- Engine.IO sessions ----------------------------------------------------
 
     def _handle_eio_connect(self, eio_sid, environ):
-        address = client_address(environ)
+        address = self.limits.address(environ)     # once per connection, behind proxies
         refusal = self.limits.open(address, time.monotonic())
         if refusal is not None:
             if self.refused_pending >= MAX_REFUSED_PENDING:

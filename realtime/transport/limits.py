@@ -11,34 +11,29 @@ pass the current time in (``time.monotonic()``), so it is easy to test::
     limits.close("10.0.0.1", now)
     if not limits.allow_message("10.0.0.1", now): ...
 
-Every limit of 0 is off.
+Every limit of 0 is off.  Addresses come from :meth:`Limits.address`: the
+TCP peer, or the client a trusted proxy names (:mod:`.address`).
 """
 
-import ipaddress
-
 from ..rules import RateLimiter
+from .address import Trust, client_address  # noqa: F401  (client_address: re-exported)
+
+# Where the connection's client address is kept in its WSGI environ.
+ADDRESS_KEY = "realtime.client_address"
 
 TOO_MANY_FROM_ADDRESS = "too many connections from your address"
 TOO_MANY_IN_TOTAL = "the server is full; try again later"
 TOO_FAST = "too many connection attempts from your address; try again in a few seconds"
 
 
-def client_address(environ):
-    """The key limits are counted under: the peer address of a WSGI request.
+def connection_address(environ):
+    """The address :meth:`Limits.address` computed for this connection's environ.
 
-    IPv6 clients usually hold a whole /64, so they are counted per /64; no
-    proxy header is trusted (any client could forge one).
+    Computed once, at the Engine.IO connect; without it (an app that does not
+    use :class:`Limits`), the peer behind the default trusted proxies.
     """
-    address = environ.get("REMOTE_ADDR") or "unknown"
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return address
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network("%s/64" % ip, strict=False))
-    return str(ip)
+    address = environ.get(ADDRESS_KEY)
+    return address if address is not None else client_address(environ)
 
 
 class _Entry:
@@ -56,6 +51,7 @@ class Limits:
     """Per-address and total connection caps plus per-address event rates."""
 
     def __init__(self, config):
+        self.trust = Trust.parse(config.forwarded_allow_ips)
         self.max_conns = int(config.max_conns)
         self.max_per_address = int(config.max_conns_per_address)
         self._connects = config.parse("connect_rate")
@@ -68,6 +64,13 @@ class Limits:
         self._swept = 0.0
         self.total = 0
         self.refused = 0
+
+    def address(self, environ):
+        """The client address of a WSGI request; computed once and kept in ``environ``."""
+        address = environ.get(ADDRESS_KEY)
+        if address is None:
+            address = environ[ADDRESS_KEY] = client_address(environ, self.trust)
+        return address
 
     def _entry(self, address, now):
         entry = self._entries.get(address)
