@@ -11,6 +11,8 @@ import collections
 import re
 import unicodedata
 
+from .words import words as query_words
+
 MAX_NAME = 32
 MAX_ROOM = 64
 MAX_CID = 64
@@ -19,6 +21,10 @@ SINCE_LIMIT = 500
 HISTORY_DEFAULT = 50
 HISTORY_MAX = 100
 DEFAULT_ROOM = "lobby"
+MAX_EMOJI = 16
+MAX_QUERY = 200
+SEARCH_DEFAULT = 20
+SEARCH_MAX = 50
 
 _ROOM_RE = re.compile(r"[A-Za-z0-9._-]{1,%d}" % MAX_ROOM, re.ASCII)
 
@@ -66,9 +72,11 @@ def _string(data, key, required=True):
     return value
 
 
-def _integer(data, key, minimum, maximum=None, default=None):
+def _integer(data, key, minimum, maximum=None, default=None, required=False):
     value = data.get(key)
     if value is None:
+        if required:
+            raise Invalid("%s is required." % key)
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid("%s must be an integer." % key)
@@ -155,6 +163,61 @@ def check_message(data, max_text):
     if cid is not None and not 1 <= len(cid) <= MAX_CID:
         raise Invalid("cid must be 1 to %d characters." % MAX_CID)
     return room, text, cid
+
+
+def check_reply_to(data):
+    """The optional ``reply_to`` of a ``message`` payload: an id, or None."""
+    return _integer(data, "reply_to", 1)
+
+
+def _target(data, event):
+    data = _object(data, event)
+    return data, check_room(data.get("room")), _integer(data, "id", 1, required=True)
+
+
+def check_edit(data, max_text):
+    """``{"room", "id", "text"}`` -> ``(room, id, text)``."""
+    data, room, id = _target(data, "edit")
+    return room, id, check_text(data, max_text)
+
+
+def check_delete(data):
+    """``{"room", "id"}`` -> ``(room, id)``."""
+    return _target(data, "delete")[1:]
+
+
+def check_react(data):
+    """``{"room", "id", "emoji", "on"}`` -> ``(room, id, emoji, on)``."""
+    data, room, id = _target(data, "react")
+    emoji = _string(data, "emoji")
+    if not 1 <= len(emoji) <= MAX_EMOJI:
+        raise Invalid("emoji must be 1 to %d characters." % MAX_EMOJI)
+    if any(ch.isspace() for ch in emoji) or _has_category(emoji, ("Cc",)):
+        raise Invalid("emoji must not contain white space or control characters.")
+    on = data.get("on")
+    if not isinstance(on, bool):
+        raise Invalid("on must be true or false.")
+    return room, id, emoji, on
+
+
+def check_read(data):
+    """``{"room", "id"}`` -> ``(room, id)``; 0 is allowed (it moves nothing)."""
+    data = _object(data, "read")
+    return check_room(data.get("room")), _integer(data, "id", 0, required=True)
+
+
+def check_search(data):
+    """``{"room", "q", "limit"?}`` -> ``(room, query words, limit)`` (see :mod:`realtime.words`)."""
+    data = _object(data, "search")
+    room = check_room(data.get("room"))
+    q = _string(data, "q")
+    if not 1 <= len(q) <= MAX_QUERY:
+        raise Invalid("q must be 1 to %d characters." % MAX_QUERY)
+    query = query_words(q)
+    if not query:
+        raise Invalid("q must contain a word (letters or digits).")
+    limit = _integer(data, "limit", 1, SEARCH_MAX, SEARCH_DEFAULT)
+    return room, query, limit
 
 
 def check_history(data):
