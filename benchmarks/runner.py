@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 
+from . import searchbench
 from .procs import BenchError, Remote, Server
 from .scenarios import capacity, fan_out, message_path
 from .worker import raise_nofile
@@ -27,16 +28,21 @@ def _profile(opts, server, kind, scenario):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-SCENARIOS = ("message", "message500", "fanout", "capacity")
+SCENARIOS = ("message", "message500", "fanout", "capacity", "search")
 
 
 def run_one(opts, kind, scenario):
     """Start a fresh server of ``kind`` and run one scenario against it."""
     if kind == "chat" and opts.url:
+        if scenario == "search":
+            return {"error": "the search scenario seeds the store of a server it starts"}
         server = Remote(opts.url, opts.server_pid)
     else:
         server = Server(kind, opts.server_cpus,
                         (opts.server_args if kind == "chat" else opts.bare_args).split())
+    if scenario == "search":
+        # Seeded straight into the server's SQLite file before it starts.
+        seeded = searchbench.seed(server.store_path, opts.search_messages)
     server.start()
     started = time.monotonic()
     spy = None
@@ -51,6 +57,8 @@ def run_one(opts, kind, scenario):
             result = fan_out(opts, server)
         elif scenario.startswith("capacity"):
             result = capacity(opts, server, int(scenario.split(":")[1]))
+        elif scenario == "search":
+            result = searchbench.search(opts, server, *seeded)
         else:
             raise BenchError("unknown scenario %s" % scenario)
     except BenchError as exc:
@@ -85,7 +93,9 @@ def run(opts, progress=print):
     kinds = ["bare", "chat"] if opts.baseline else ["chat"]
     for rep in range(opts.repeat):
         for scenario in plan:
-            for kind in kinds if rep % 2 == 0 else kinds[::-1]:
+            # The bare baseline has no store to search.
+            these = ["chat"] if scenario == "search" else kinds
+            for kind in these if rep % 2 == 0 else these[::-1]:
                 progress("run %d/%d  %-15s %-5s ..." % (rep + 1, opts.repeat, scenario, kind))
                 result = run_one(opts, kind, scenario)
                 runs.append({"repeat": rep, "scenario": scenario, "kind": kind,
@@ -104,7 +114,8 @@ def _brief(result):
                             _fmt(r.get("cpu_us_per_delivery")))
                          for r in result["steps"])
     keys = [k for k in ("acks_per_s", "ack_p99_ms", "connect_s", "kb_per_conn", "failed",
-                        "stall_ms", "server_cpu", "cpu_us_per_ack") if k in result]
+                        "search_p50_ms", "search_p99_ms", "index_s", "stall_ms", "server_cpu",
+                        "cpu_us_per_ack") if k in result]
     return ", ".join("%s=%s" % (k, _fmt(result[k])) for k in keys)
 
 

@@ -24,7 +24,9 @@ def words(text):
 
 def joined(text):
     """The words of ``text`` as one space-separated string (what the SQLite index holds)."""
-    return " ".join(words(text))
+    # Case folding works code point by code point (and keeps the space), so
+    # one fold of the joined words equals folding each word.
+    return " ".join(_WORD.findall(text)).casefold()
 
 
 def matches(query, text):

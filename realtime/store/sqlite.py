@@ -74,6 +74,18 @@ def _insert_plain(conn, items, out):
                    "ts": item[4]}, True)
 
 
+def _plain(items):
+    """Only posts without cid or reply_to (the message path)."""
+    for item in items:
+        kind = type(item)
+        if kind is tuple:
+            if item[3] is not None:
+                return False
+        elif kind is not Post or item.cid is not None or item.reply_to is not None:
+            return False
+    return True
+
+
 class SQLiteStore(Store):
     """One file; a connection per thread; writes serialised by the caller."""
 
@@ -171,9 +183,7 @@ class SQLiteStore(Store):
         # a pool thread, and each statement gives the GIL back and must win it
         # again from the busy hub thread (up to a switch interval each time).
         out = [None] * len(items)
-        if len(items) <= _INSERT_CHUNK and all(
-                type(item) is tuple or (type(item) is Post and item.reply_to is None)
-                for item in items) and all(item[3] is None for item in items):
+        if len(items) <= _INSERT_CHUNK and _plain(items):
             # No cid to look up, nothing to check: one INSERT in autocommit
             # mode is a durable transaction of its own.
             _insert_plain(conn, items, out)

@@ -44,9 +44,25 @@ def dumps(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def room_token(room):
+def room_token(room, _cache={}):
     """The room as one token of the ``ascii`` tokenizer (rooms are case-sensitive)."""
-    return "x" + room.encode("ascii").hex()
+    token = _cache.get(room)
+    if token is None:
+        if len(_cache) > 10000:
+            _cache.clear()
+        token = _cache[room] = "x" + room.encode("ascii").hex()
+    return token
+
+
+def index(conn, id, room, text):
+    conn.execute("INSERT INTO search (rowid, room, words) VALUES (?, ?, ?)",
+                 (id, room_token(room), wordrule.joined(text)))
+
+
+def unindex(conn, id, room, text):
+    """Remove a message from the contentless index: its exact indexed values again."""
+    conn.execute("INSERT INTO search (search, rowid, room, words) VALUES ('delete', ?, ?, ?)",
+                 (id, room_token(room), wordrule.joined(text)))
 
 
 def top(conn, room):
@@ -141,13 +157,13 @@ class Txn:
             conn.execute("UPDATE messages SET text = ?, edited = ? WHERE id = ?",
                          (new["text"], new["edited"], op.id))
             if indexed:
-                conn.execute("DELETE FROM search WHERE rowid = ?", (op.id,))
-                self._index_text(op.id, op.room, new["text"])
+                unindex(conn, op.id, op.room, state["text"])
+                index(conn, op.id, op.room, new["text"])
         elif kind == "delete":
             conn.execute("UPDATE messages SET text = '', deleted = ?, edited = NULL, "
                          "reactions = NULL, reply_to = NULL WHERE id = ?", (op.ts, op.id))
             if indexed:
-                conn.execute("DELETE FROM search WHERE rowid = ?", (op.id,))
+                unindex(conn, op.id, op.room, state["text"])
         else:
             reactions = new.get("reactions")
             conn.execute("UPDATE messages SET reactions = ? WHERE id = ?",
@@ -164,12 +180,6 @@ class Txn:
         conn.execute("INSERT INTO updates (id, room, target, entry) VALUES (?, ?, ?, ?)",
                      (uid, op.room, op.id, dumps(upd)))
         return new, upd
-
-    def _index_text(self, id, room, text):
-        words = wordrule.joined(text)
-        if words:
-            self.conn.execute("INSERT INTO search (rowid, room, words) VALUES (?, ?, ?)",
-                              (id, room_token(room), words))
 
     # -- read markers -----------------------------------------------------
 
@@ -233,20 +243,19 @@ def index_step(conn, limit):
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
+        low = watermark(conn)
         rows = conn.execute("SELECT id, room, name, text, deleted FROM messages WHERE id > ? "
-                            "ORDER BY id LIMIT ?", (watermark(conn), limit)).fetchall()
+                            "ORDER BY id LIMIT ?", (low, limit)).fetchall()
         if rows:
-            docs = []
+            joined = wordrule.joined
+            conn.executemany("INSERT INTO search (rowid, room, words) VALUES (?, ?, ?)",
+                             [(r[0], room_token(r[1]), joined(r[3]))
+                              for r in rows if r[4] is None])
+            # Counters of every message, deleted ones too.
+            authors = collections.Counter((r[1], r[2]) for r in rows)
             rooms = collections.Counter()
-            authors = collections.Counter()
-            for id, room, name, text, deleted in rows:
-                rooms[room] += 1
-                authors[(room, name)] += 1
-                if deleted is None:
-                    words = wordrule.joined(text)
-                    if words:
-                        docs.append((id, room_token(room), words))
-            conn.executemany("INSERT INTO search (rowid, room, words) VALUES (?, ?, ?)", docs)
+            for (room, _), count in authors.items():
+                rooms[room] += count
             conn.executemany("INSERT INTO room_stats (room, messages) VALUES (?, ?) ON CONFLICT "
                              "(room) DO UPDATE SET messages = messages + excluded.messages",
                              list(rooms.items()))
@@ -265,7 +274,7 @@ def index_step(conn, limit):
 
 def rebuild_search(conn, chunk=5000):
     """Re-index every live message up to the watermark (inside the caller's transaction)."""
-    conn.execute("DELETE FROM search")
+    conn.execute("INSERT INTO search (search) VALUES ('delete-all')")
     top_id = watermark(conn)
     start = 0
     while start < top_id:
@@ -276,5 +285,5 @@ def rebuild_search(conn, chunk=5000):
             break
         conn.executemany("INSERT INTO search (rowid, room, words) VALUES (?, ?, ?)",
                          [(id, room_token(room), wordrule.joined(text))
-                          for id, room, text in rows if wordrule.joined(text)])
+                          for id, room, text in rows])
         start = rows[-1][0]

@@ -68,8 +68,12 @@ _V2 = [
     # words: the text's words as realtime.words.joined() gives them (case
     # folded, space separated), so the plain `ascii` tokenizer splits exactly
     # where the contract's word rule does; room: 'x' + hex(room), one token.
+    # Contentless (content=''): the index keeps no copy of the words; a row is
+    # removed by giving its words again, which joined() recomputes exactly
+    # from the message's text (the index is rebuilt if Unicode tables change).
+    # detail=column: no phrase queries are needed (every query word is one token).
     """CREATE VIRTUAL TABLE search USING fts5(room, words, tokenize='ascii',
-        prefix='1 2')""",
+        prefix='1 2', detail=column, content='')""",
     "INSERT INTO meta (key, value) VALUES ('indexed', 0)",
 ]
 
