@@ -25,6 +25,7 @@ MAX_EMOJI = 16
 MAX_QUERY = 200
 SEARCH_DEFAULT = 20
 SEARCH_MAX = 50
+MAX_ID = 2 ** 53 - 1        # ids stay exact in JavaScript (and fit SQLite's INTEGER)
 
 _ROOM_RE = re.compile(r"[A-Za-z0-9._-]{1,%d}" % MAX_ROOM, re.ASCII)
 
@@ -143,10 +144,18 @@ def check_text(data, max_text):
     return text
 
 
+def _id(data, key, minimum, required=False):
+    """An id field: an integer from ``minimum`` to :data:`MAX_ID`."""
+    value = _integer(data, key, minimum, required=required)
+    if value is not None and value > MAX_ID:
+        raise Invalid("%s must be at most %d." % (key, MAX_ID))
+    return value
+
+
 def check_join(data):
     """``{"room", "since"?}`` -> ``(room, since or None)``."""
     data = _object(data, "join")
-    return check_room(data.get("room")), _integer(data, "since", 0)
+    return check_room(data.get("room")), _id(data, "since", 0)
 
 
 def check_leave(data):
@@ -167,12 +176,12 @@ def check_message(data, max_text):
 
 def check_reply_to(data):
     """The optional ``reply_to`` of a ``message`` payload: an id, or None."""
-    return _integer(data, "reply_to", 1)
+    return _id(data, "reply_to", 1)
 
 
 def _target(data, event):
     data = _object(data, event)
-    return data, check_room(data.get("room")), _integer(data, "id", 1, required=True)
+    return data, check_room(data.get("room")), _id(data, "id", 1, required=True)
 
 
 def check_edit(data, max_text):
@@ -203,7 +212,7 @@ def check_react(data):
 def check_read(data):
     """``{"room", "id"}`` -> ``(room, id)``; 0 is allowed (it moves nothing)."""
     data = _object(data, "read")
-    return check_room(data.get("room")), _integer(data, "id", 0, required=True)
+    return check_room(data.get("room")), _id(data, "id", 0, required=True)
 
 
 def check_search(data):
@@ -224,7 +233,7 @@ def check_history(data):
     """``{"room", "before"?, "limit"?}`` -> ``(room, before or None, limit)``."""
     data = _object(data, "history")
     room = check_room(data.get("room"))
-    before = _integer(data, "before", 1)
+    before = _id(data, "before", 1)
     limit = _integer(data, "limit", 1, HISTORY_MAX, HISTORY_DEFAULT)
     return room, before, limit
 

@@ -13,7 +13,8 @@ def test_message_reply_to_is_an_optional_positive_id():
     """reply_to: absent, or an integer of at least 1."""
     assert rules.check_reply_to({"room": "r", "text": "x"}) is None
     assert rules.check_reply_to({"reply_to": 7}) == 7
-    for bad, error in ((0, "at least 1"), ("7", "must be an integer"), (True, "integer")):
+    for bad, error in ((0, "at least 1"), ("7", "must be an integer"), (True, "integer"),
+                       (2 ** 60, "reply_to must be at most 9007199254740991")):
         with pytest.raises(Invalid, match=error):
             rules.check_reply_to({"reply_to": bad})
 
@@ -39,6 +40,10 @@ def test_message_reply_to_is_an_optional_positive_id():
     (rules.check_react, {"room": "r", "id": 1, "emoji": "👍"}, "on must be true or false."),
     (rules.check_react, {"room": "r", "id": 1, "emoji": "👍", "on": 1}, "on must be true"),
     (rules.check_read, {"room": "r"}, "id is required."),
+    (rules.check_read, {"room": "r", "id": 2 ** 53}, "id must be at most 9007199254740991."),
+    (rules.check_delete, {"room": "r", "id": 2 ** 80}, "id must be at most"),
+    (rules.check_join, {"room": "r", "since": 2 ** 63}, "since must be at most"),
+    (rules.check_history, {"room": "r", "before": 2 ** 64}, "before must be at most"),
     (rules.check_read, {"room": "r", "id": -1}, "id must be at least 0."),
     (rules.check_read, {"id": 3}, "room is required."),
     (rules.check_search, {"room": "r"}, "q is required."),

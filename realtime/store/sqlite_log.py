@@ -15,6 +15,12 @@ messages) with ids up to it when it was set.  Then::
 where the last term uses the small partial index of deleted messages.
 Setting a marker counts the messages above it (usually none: one reads up
 to the end), or, when that is far, the ones between the old and new marker.
+
+Removing old messages (retention) must keep these counts true: subtract
+the removed messages from ``room_stats``/``author_stats`` (those at or below
+the watermark) and from each marker's ``seen``/``own_seen`` (those at or
+below its ``read``), and remove their rows from the search index
+(:func:`unindex`), in the same transaction.
 """
 
 import collections
