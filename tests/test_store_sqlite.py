@@ -8,6 +8,7 @@ import pytest
 
 from realtime.store import Delete, Edit, Read, StoreError, open_store
 from realtime.store.sqlite_schema import VERSION
+from realtime.words import matches
 from test_store import one, put
 
 
@@ -178,7 +179,8 @@ def test_unread_after_deletes_in_a_big_room(store):
 def test_index_stays_sound_through_edits_and_deletes(store, url):
     """Many edits and deletes of indexed and unindexed messages leave FTS5's
     integrity check passing and every search exact."""
-    msgs = [put(store, "r", "word%d shared" % (i % 7), name="bob")[0] for i in range(60)]
+    texts = ["word%d shared", "wörd%d shared", "a\x00b word%d shared", "Straße_%d shared 😀"]
+    msgs = [put(store, "r", texts[i % 4] % (i % 7), name="bob")[0] for i in range(60)]
     store.index(30)
     for i, m in enumerate(msgs):
         if i % 3 == 0:
@@ -192,7 +194,6 @@ def test_index_stays_sound_through_edits_and_deletes(store, url):
     conn.execute("INSERT INTO search (search) VALUES ('integrity-check')")
     conn.close()
     live = [m for m in store.latest("r", 100)[0] if not m.get("deleted")]
-    for q in ("shared", "changed", "word3", "again", "w", "c"):
-        expected = [m["id"] for m in reversed(live)
-                    if any(w.startswith(q) for w in m["text"].split())]
+    for q in ("shared", "changed", "word3", "again", "w", "c", "wö", "strasse", "b", "3"):
+        expected = [m["id"] for m in reversed(live) if matches([q], m["text"])]
         assert [m["id"] for m in store.search("r", [q], 50)] == expected, q
