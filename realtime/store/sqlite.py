@@ -99,13 +99,16 @@ class SQLiteStore(Store):
         # Seeded from the clock (microseconds) so dm ids keep increasing
         # across restarts without a write per dm.
         self._dm = itertools.count(time.time_ns() // 1000)
+        if sqlite3.sqlite_version_info < (3, 38):
+            raise StoreError("the sqlite store needs SQLite 3.38 or newer with FTS5; this "
+                             "Python has SQLite %s" % sqlite3.sqlite_version)
         conn = self._conn()
         try:
             sqlite_schema.migrate(conn, self.path)
             self._check_unicode(conn)
-        except sqlite_schema.NewerSchema as exc:
+        except (sqlite_schema.NewerSchema, sqlite3.Error) as exc:
             self.close()
-            raise StoreError(str(exc)) from exc
+            raise StoreError("cannot open %s: %s" % (self.path, exc)) from exc
         self._inode = os.stat(self.path).st_ino
 
     def _conn(self):
