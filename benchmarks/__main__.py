@@ -4,6 +4,7 @@
     python -m benchmarks --quick                 # a short smoke run
     python -m benchmarks --pin --repeat 5        # server on CPU 0, generator on the rest
     python -m benchmarks --scenarios fanout --rates 20,40,80
+    python -m benchmarks --scenarios search      # a 100,000-message room on SQLite
     python -m benchmarks --url http://127.0.0.1:5000 --server-pid 1234
     python -m benchmarks --scenarios message,message500 --no-baseline   # SQLite vs PostgreSQL
 """
@@ -60,6 +61,10 @@ def parse(argv=None):
     p.add_argument("--concurrency", type=int, default=48,
                    help="handshakes in flight per generator process")
     p.add_argument("--procs", type=int, default=2, help="generator processes per role")
+    p.add_argument("--search-messages", type=int, default=None,
+                   help="messages in the searched room (default 100,000)")
+    p.add_argument("--searches", type=int, default=None,
+                   help="searches per search run (default 500)")
     p.add_argument("--profile", metavar="DIR",
                    help="record each server with py-spy (folded stacks) into DIR")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -79,6 +84,10 @@ def parse(argv=None):
     opts.drain = 10.0
     if opts.capacity is None:
         opts.capacity = [1000] if quick else [5000, 15000]
+    if opts.search_messages is None:
+        opts.search_messages = 10000 if quick else 100000
+    if opts.searches is None:
+        opts.searches = 100 if quick else 500
     opts.scenarios = [s.strip() for s in opts.scenarios.split(",") if s.strip()]
     for s in opts.scenarios:
         if s not in runner.SCENARIOS:

@@ -68,11 +68,12 @@ class Server:
         self.cpus = cpus
         self.dir = tempfile.mkdtemp(prefix="realtime-bench-")
         self.log_path = os.path.join(self.dir, "server.log")
+        self.store_path = os.path.join(self.dir, "chat.db")
         if kind in ("chat", "chat-pg"):
             # chat-pg: the caller passes a PostgreSQL URL (see runner.Postgres).
             self.cmd = [sys.executable, "-m", "realtime", "serve", "--host", "127.0.0.1",
                         "--port", "0", "--rate", "0", "--log-level", "warning",
-                        "--store", store or "sqlite:///" + os.path.join(self.dir, "chat.db")]
+                        "--store", store or "sqlite:///" + self.store_path]
             # Every client comes from 127.0.0.1: the per-address flood limits,
             # the connection cap and the slow-reader cap would measure themselves.
             self.cmd += NO_FLOOD_LIMITS

@@ -69,6 +69,8 @@ def _targets(scenario, key):
         return (lambda c, b: c is not None and c < 100), "< 100 ms"
     if scenario == "fanout:80" and key == "p99_ms":
         return (lambda c, b: c is not None and c < 100), "< 100 ms"
+    if scenario == "search" and key == "search_p99_ms":
+        return (lambda c, b: c is not None and c < 50), "< 50 ms"
     if scenario == "capacity:15000":
         if key == "kb_per_conn":
             return (lambda c, b: c is not None and c <= 35), "<= 35 KB"
@@ -88,6 +90,10 @@ FIGURES = {
                ("p50_ms", "delivery p50 ms"), ("p99_ms", "delivery p99 ms"),
                ("stall_ms", "hub stall ms"), ("server_cpu", "server CPU (cores)"),
                ("cpu_us_per_delivery", "server CPU us per delivery")],
+    "search": [("room_messages", "messages in the room"), ("search_p50_ms", "search p50 ms"),
+               ("search_p99_ms", "search p99 ms"), ("search_max_ms", "search max ms"),
+               ("cpu_ms_per_search", "server CPU ms per search"),
+               ("index_s", "index build s (seeding)"), ("stall_ms", "hub stall ms")],
     "capacity": [("connected", "connected"), ("connect_s", "connect time s"),
                  ("connects_per_s", "connects/s"), ("kb_per_conn", "KB per connection"),
                  ("stall_ms", "hub stall ms")],
@@ -138,6 +144,8 @@ def rows(summary):
         elif scenario.startswith("capacity"):
             add("capacity %s idle" % scenario.split(":")[1], FIGURES["capacity"], chat, bare,
                 scenario)
+        elif scenario == "search":
+            add("search (SQLite, FTS5)", FIGURES["search"], chat, bare, scenario)
     return out
 
 

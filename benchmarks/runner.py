@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 
+from . import searchbench
 from .procs import BenchError, Remote, Server
 from .scenarios import capacity, fan_out, message_path
 from .worker import raise_nofile
@@ -28,7 +29,7 @@ def _profile(opts, server, kind, scenario):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-SCENARIOS = ("message", "message500", "fanout", "capacity")
+SCENARIOS = ("message", "message500", "fanout", "capacity", "search")
 #: scenarios also run with the chat on PostgreSQL (kind ``chat-pg``)
 POSTGRES_SCENARIOS = ("message", "message500")
 
@@ -66,6 +67,8 @@ def start_postgres(progress):
 def run_one(opts, kind, scenario):
     """Start a fresh server of ``kind`` and run one scenario against it."""
     if kind == "chat" and opts.url:
+        if scenario == "search":
+            return {"error": "the search scenario seeds the store of a server it starts"}
         server = Remote(opts.url, opts.server_pid)
     elif kind == "chat-pg":
         server = Server(kind, opts.server_cpus, opts.server_args.split(),
@@ -74,6 +77,9 @@ def run_one(opts, kind, scenario):
     else:
         server = Server(kind, opts.server_cpus,
                         (opts.server_args if kind == "chat" else opts.bare_args).split())
+    if scenario == "search":
+        # Seeded straight into the server's SQLite file before it starts.
+        seeded = searchbench.seed(server.store_path, opts.search_messages)
     server.start()
     started = time.monotonic()
     spy = None
@@ -88,6 +94,8 @@ def run_one(opts, kind, scenario):
             result = fan_out(opts, server)
         elif scenario.startswith("capacity"):
             result = capacity(opts, server, int(scenario.split(":")[1]))
+        elif scenario == "search":
+            result = searchbench.search(opts, server, *seeded)
         else:
             raise BenchError("unknown scenario %s" % scenario)
     except BenchError as exc:
@@ -125,7 +133,9 @@ def run(opts, progress=print):
     try:
         for rep in range(opts.repeat):
             for scenario in plan:
-                kinds = ["bare", "chat"] if opts.baseline else ["chat"]
+                # The bare baseline has no store to search.
+                kinds = ["chat"] if scenario == "search" else \
+                    ["bare", "chat"] if opts.baseline else ["chat"]
                 if opts.postgres_db and scenario in POSTGRES_SCENARIOS:
                     kinds.append("chat-pg")
                 for kind in kinds if rep % 2 == 0 else kinds[::-1]:
@@ -151,8 +161,8 @@ def _brief(result):
                             _fmt(r.get("cpu_us_per_delivery")))
                          for r in result["steps"])
     keys = [k for k in ("acks_per_s", "ack_p99_ms", "connect_s", "kb_per_conn", "failed",
-                        "stall_ms", "hub_lag_max_ms", "server_cpu", "cpu_us_per_ack")
-            if k in result]
+                        "search_p50_ms", "search_p99_ms", "index_s", "stall_ms",
+                        "hub_lag_max_ms", "server_cpu", "cpu_us_per_ack") if k in result]
     return ", ".join("%s=%s" % (k, _fmt(result[k])) for k in keys)
 
 

@@ -128,11 +128,13 @@ SETTINGS = (
     Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, _positive_int,
             "maximum Engine.IO packet size in bytes; a larger one closes that connection"),
     Setting("rate", "--rate", "REALTIME_RATE", "20/10", _rate,
-            "message+dm events allowed per connection as COUNT/SECONDS; 0 turns it off"),
+            "message+dm+edit+delete+react events allowed per connection as COUNT/SECONDS; "
+            "0 turns it off"),
     Setting("join_rate", "--join-rate", "REALTIME_JOIN_RATE", "20/10", _rate,
             "join events allowed per connection as COUNT/SECONDS; 0 turns it off"),
     Setting("address_rate", "--address-rate", "REALTIME_ADDRESS_RATE", "1000/10", _rate,
-            "message+dm events allowed per client address as COUNT/SECONDS; 0 turns it off"),
+            "message+dm+edit+delete+react events allowed per client address as "
+            "COUNT/SECONDS; 0 turns it off"),
     Setting("address_join_rate", "--address-join-rate", "REALTIME_ADDRESS_JOIN_RATE",
             "2000/10", _rate,
             "join events allowed per client address as COUNT/SECONDS; 0 turns it off"),

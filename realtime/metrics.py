@@ -19,6 +19,8 @@ class Metrics:
                                       ["event"], registry=r,
                                       buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, 1))
         self.stored = prom.Counter("realtime_messages_stored", "Messages stored.", registry=r)
+        self.updates = prom.Counter("realtime_updates_stored",
+                                    "Edits, deletes and reactions stored.", registry=r)
         self.dms = prom.Counter("realtime_dms", "Direct messages delivered.", registry=r)
         self.hub_lag = prom.Histogram(
             "realtime_hub_lag_seconds", "How late the gevent hub ran a 50 ms timer.",

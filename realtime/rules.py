@@ -11,6 +11,8 @@ import collections
 import re
 import unicodedata
 
+from .words import words as query_words
+
 MAX_NAME = 32
 MAX_ROOM = 64
 MAX_CID = 64
@@ -19,9 +21,11 @@ SINCE_LIMIT = 500
 HISTORY_DEFAULT = 50
 HISTORY_MAX = 100
 DEFAULT_ROOM = "lobby"
-# No store holds an id above this (SQLite's and PostgreSQL's 64-bit integers):
-# a larger ``since`` or ``before`` means the same as this one.
-MAX_ID = 2 ** 63 - 1
+MAX_EMOJI = 16
+MAX_QUERY = 200
+SEARCH_DEFAULT = 20
+SEARCH_MAX = 50
+MAX_ID = 2 ** 53 - 1        # ids stay exact in JavaScript (and fit SQLite's INTEGER)
 
 _ROOM_RE = re.compile(r"[A-Za-z0-9._-]{1,%d}" % MAX_ROOM, re.ASCII)
 
@@ -69,9 +73,11 @@ def _string(data, key, required=True):
     return value
 
 
-def _integer(data, key, minimum, maximum=None, default=None):
+def _integer(data, key, minimum, maximum=None, default=None, required=False):
     value = data.get(key)
     if value is None:
+        if required:
+            raise Invalid("%s is required." % key)
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid("%s must be an integer." % key)
@@ -138,11 +144,18 @@ def check_text(data, max_text):
     return text
 
 
+def _id(data, key, minimum, required=False):
+    """An id field: an integer from ``minimum`` to :data:`MAX_ID`."""
+    value = _integer(data, key, minimum, required=required)
+    if value is not None and value > MAX_ID:
+        raise Invalid("%s must be at most %d." % (key, MAX_ID))
+    return value
+
+
 def check_join(data):
     """``{"room", "since"?}`` -> ``(room, since or None)``."""
     data = _object(data, "join")
-    room, since = check_room(data.get("room")), _integer(data, "since", 0)
-    return room, None if since is None else min(since, MAX_ID)
+    return check_room(data.get("room")), _id(data, "since", 0)
 
 
 def check_leave(data):
@@ -161,13 +174,68 @@ def check_message(data, max_text):
     return room, text, cid
 
 
+def check_reply_to(data):
+    """The optional ``reply_to`` of a ``message`` payload: an id, or None."""
+    return _id(data, "reply_to", 1)
+
+
+def _target(data, event):
+    data = _object(data, event)
+    return data, check_room(data.get("room")), _id(data, "id", 1, required=True)
+
+
+def check_edit(data, max_text):
+    """``{"room", "id", "text"}`` -> ``(room, id, text)``."""
+    data, room, id = _target(data, "edit")
+    return room, id, check_text(data, max_text)
+
+
+def check_delete(data):
+    """``{"room", "id"}`` -> ``(room, id)``."""
+    return _target(data, "delete")[1:]
+
+
+def check_react(data):
+    """``{"room", "id", "emoji", "on"}`` -> ``(room, id, emoji, on)``."""
+    data, room, id = _target(data, "react")
+    emoji = _string(data, "emoji")
+    if not 1 <= len(emoji) <= MAX_EMOJI:
+        raise Invalid("emoji must be 1 to %d characters." % MAX_EMOJI)
+    if any(ch.isspace() for ch in emoji) or _has_category(emoji, ("Cc",)):
+        raise Invalid("emoji must not contain white space or control characters.")
+    on = data.get("on")
+    if not isinstance(on, bool):
+        raise Invalid("on must be true or false.")
+    return room, id, emoji, on
+
+
+def check_read(data):
+    """``{"room", "id"}`` -> ``(room, id)``; 0 is allowed (it moves nothing)."""
+    data = _object(data, "read")
+    return check_room(data.get("room")), _id(data, "id", 0, required=True)
+
+
+def check_search(data):
+    """``{"room", "q", "limit"?}`` -> ``(room, query words, limit)`` (see :mod:`realtime.words`)."""
+    data = _object(data, "search")
+    room = check_room(data.get("room"))
+    q = _string(data, "q")
+    if not 1 <= len(q) <= MAX_QUERY:
+        raise Invalid("q must be 1 to %d characters." % MAX_QUERY)
+    query = query_words(q)
+    if not query:
+        raise Invalid("q must contain a word (letters or digits).")
+    limit = _integer(data, "limit", 1, SEARCH_MAX, SEARCH_DEFAULT)
+    return room, query, limit
+
+
 def check_history(data):
     """``{"room", "before"?, "limit"?}`` -> ``(room, before or None, limit)``."""
     data = _object(data, "history")
     room = check_room(data.get("room"))
-    before = _integer(data, "before", 1)
+    before = _id(data, "before", 1)
     limit = _integer(data, "limit", 1, HISTORY_MAX, HISTORY_DEFAULT)
-    return room, None if before is None else min(before, MAX_ID), limit
+    return room, before, limit
 
 
 def check_typing(data):

@@ -102,3 +102,21 @@ def test_hub_lag_figures_from_two_scrapes():
     assert figures == {"hub_lag_max_ms": 100.0, "hub_lag_p99_ms": 50.0,
                        "hub_lags_over_50ms": 1.0}
     assert hub_lag_figures(None, after) == {}
+
+
+def test_search_scenario_seeds_a_room_and_the_server_answers(tmp_path):
+    """searchbench.seed writes and indexes a room; the server searches it over WebSocket."""
+    from benchmarks import searchbench
+    from support import ServerProcess
+    path = str(tmp_path / "seeded.db")
+    vocab, index_s = searchbench.seed(path, 3000, noise=500)
+    assert index_s >= 0 and len(vocab) == 8000
+    srv = ServerProcess(store="sqlite:///" + path).start()
+    try:
+        mix = searchbench.queries(vocab)
+        lat, hits, failed = asyncio.run(searchbench._searches("127.0.0.1", srv.port, mix,
+                                                              2 * len(mix)))
+        assert failed == 0 and set(lat) == {label for label, _ in mix}
+        assert hits["common word"] == 20 and hits["miss"] == 0
+    finally:
+        srv.kill()

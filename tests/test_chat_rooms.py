@@ -4,9 +4,11 @@ from support import Client
 
 
 def test_join_ack_shape(connect, room):
-    """join acks with room, sorted members, history and more."""
+    """join acks with room, sorted members, history and more, plus the second release's
+    updates, read and unread."""
     ack = connect("alice").call("join", {"room": room})
-    assert ack == {"ok": True, "room": room, "members": ["alice"], "history": [], "more": False}
+    assert ack == {"ok": True, "room": room, "members": ["alice"], "history": [], "more": False,
+                   "updates": [], "read": 0, "unread": 0}
 
 
 def test_members_are_sorted_names(connect, room):

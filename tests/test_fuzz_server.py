@@ -14,7 +14,8 @@ from support import Client
 
 ROOM = "fuzz"
 EVENTS = ["join", "leave", "message", "history", "typing", "dm", "rooms", "nope", "connect",
-          "disconnect", "*", "message\u202e", ""]
+          "disconnect", "*", "message\u202e", "", "edit", "delete", "react", "read", "search"]
+CHANGES = ["edit", "delete", "react"]
 NASTY = ["\ud800", "\udbff\udfff", "\u202e", "\u200b", "\u200d", "\ufeff", "\x00", "\x1b",
          "\x7f", "\u0301", "\U0001f600", "\u2028", " ", "\n", "<script>", "'\"", "%s", "\\"]
 
@@ -50,14 +51,30 @@ def nested(depth):
 deep = st.integers(10, 400).map(nested)
 fields = {"room": rooms, "text": texts, "cid": texts, "since": json_values,
           "before": json_values, "limit": json_values, "typing": json_values,
-          "to": st.one_of(st.sampled_from(["observer", "fuzzer", "nobody"]), texts)}
+          "to": st.one_of(st.sampled_from(["observer", "fuzzer", "nobody"]), texts),
+          "id": st.one_of(st.integers(0, 40), json_values), "reply_to": json_values,
+          "emoji": st.one_of(st.sampled_from(["👍", "🎉", "+1", "a b", ""]), texts),
+          "on": json_values, "q": texts}
+ids = st.one_of(st.integers(1, 40), st.integers(), json_values)
 
 
 @st.composite
 def cases(draw):
     """``(event, payload)``: near-valid payloads with one fuzzed part, or anything at all."""
     kind = draw(st.sampled_from(["any", "fields", "junk", "message", "message", "cid", "dm",
-                                 "typing", "join"]))
+                                 "typing", "join", "change", "change", "read", "search"]))
+    if kind == "change":
+        event = draw(st.sampled_from(CHANGES * 4 + EVENTS))
+        data = {"room": draw(st.one_of(st.just(ROOM), rooms)), "id": draw(ids),
+                "text": draw(st.one_of(valid_texts, texts)),
+                "emoji": draw(fields["emoji"]), "on": draw(st.one_of(st.booleans(), json_values))}
+        return event, {k: v for k, v in data.items() if draw(st.booleans()) or k == "id"}
+    if kind == "read":
+        return "read", {"room": draw(st.one_of(st.just(ROOM), rooms)), "id": draw(ids)}
+    if kind == "search":
+        return "search", {"room": draw(st.one_of(st.just(ROOM), rooms)),
+                          "q": draw(st.one_of(valid_texts, texts)),
+                          "limit": draw(st.one_of(st.integers(-1, 60), json_values))}
     if kind in ("message", "cid"):
         data = {"room": ROOM, "text": draw(st.one_of(valid_texts, valid_texts, texts))}
         if kind == "cid":
@@ -108,6 +125,7 @@ def test_any_payload_at_any_event_gets_a_clean_ack(server_factory, transport, ex
     observer.call("join", {"room": ROOM})
     fuzzer.call("join", {"room": ROOM})
     acked = {}            # id -> stored message, from ok message acks
+    states = []           # message states from ok edit/delete/react acks
     dms = []
     tried = []
 
@@ -119,6 +137,11 @@ def test_any_payload_at_any_event_gets_a_clean_ack(server_factory, transport, ex
         ack = fuzzer.call(event, payload)
         tried.append((event, ack.get("error")))
         well_formed_ack(ack)
+        if ack["ok"] and event in CHANGES:
+            states.append(ack["message"])
+        if ack["ok"] and event == "message" and payload.get("reply_to") is not None:
+            assert ack["message"].get("reply_to") == payload["reply_to"] or \
+                ack["message"]["id"] in acked
         if ack["ok"] and event == "message":
             msg = ack["message"]
             if msg["id"] in acked:              # a cid resend: the stored message again
@@ -140,6 +163,10 @@ def test_any_payload_at_any_event_gets_a_clean_ack(server_factory, transport, ex
             i for i, m in acked.items() if m["room"] == ROOM)
         assert all(m == acked[m["id"]] for m in seen)
         assert observer.events("dm") == [d for d in dms if d["to"] == "observer"]
+        # Every update the observer saw carries a state some change was acked with.
+        for u in observer.events("update"):
+            assert u["room"] == ROOM and u["by"] == "fuzzer" and u["message"] in states
+        assert len(observer.events("update")) <= len(states)
         for t in observer.events("typing"):
             assert t["room"] == ROOM and t["name"] == "fuzzer" and t["typing"] in (True, False)
         for p in observer.events("presence"):

@@ -1,10 +1,14 @@
-"""Every store backend against the same contract, without sockets."""
+"""Every store backend against the same contract, without sockets: the first
+release's messages here, the second release's log in test_store_log.py.
 
-import os
+The ``store_url`` fixture is parametrized over :data:`STORES`; a new backend
+(PostgreSQL, ...) adds one entry there and passes both modules unchanged.
+Backend-specific behaviour lives in test_store_sqlite.py, test_store_redis.py.
+"""
 
 import pytest
 
-from realtime.store import StoreError, open_store
+from realtime.store import Post, Refused, StoreError, open_store
 
 
 @pytest.fixture(scope="module")
@@ -15,26 +19,60 @@ def redis_server():
         yield r
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_server").url
-        import redis
-        redis.Redis.from_url(url).flushdb()
-    elif request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = {"memory": "memory://",
-               "sqlite": "sqlite:///" + str(tmp_path / "t.db")}[request.param]
-    s = open_store(url)
+def _redis_url(request, tmp_path):
+    url = request.getfixturevalue("redis_server").url
+    import redis
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+#: backend name -> function(request, tmp_path) giving a fresh, empty store URL
+STORES = {
+    "memory": lambda request, tmp_path: "memory://",
+    "sqlite": lambda request, tmp_path: "sqlite:///" + str(tmp_path / "t.db"),
+    "redis": _redis_url,
+}
+
+
+@pytest.fixture(params=sorted(STORES))
+def store_url(request, tmp_path):
+    return STORES[request.param](request, tmp_path)
+
+
+@pytest.fixture
+def store(store_url):
+    s = open_store(store_url)
     yield s
     s.close()
 
 
-def put(store, room, text, name="alice", cid=None, ts=1):
-    [(msg, created)] = store.append_batch([(room, name, text, cid, ts)])
-    return msg, created
+def put(store, room, text, name="alice", cid=None, ts=1, reply_to=None):
+    [result] = store.append_batch([Post(room, name, text, cid, ts, reply_to)])
+    if isinstance(result, Refused):
+        raise result
+    return result
 
+
+def one(store, op):
+    """Apply one operation; raise its Refused."""
+    [result] = store.append_batch([op])
+    if isinstance(result, Refused):
+        raise result
+    return result
+
+
+def apply(entries, state=None):
+    """What a client does: fold messages and updates into {id: message}."""
+    state = dict(state or {})
+    for e in entries:
+        if "kind" in e:
+            state[e["target"]] = e["message"]
+        else:
+            state[e["id"]] = e
+    return state
+
+
+# -- messages (first release) ----------------------------------------------------
 
 def test_ids_increase_within_a_room(store):
     """Ids are unique and strictly increasing."""
@@ -47,6 +85,12 @@ def test_message_shape(store):
     msg, created = put(store, "r", "hi <b>", ts=123)
     assert created and set(msg) == {"id", "room", "name", "text", "ts"}
     assert (msg["room"], msg["name"], msg["text"], msg["ts"]) == ("r", "alice", "hi <b>", 123)
+
+
+def test_plain_tuples_still_post(store):
+    """The first release's (room, name, text, cid, ts) tuple is a Post."""
+    [(msg, created)] = store.append_batch([("r", "alice", "old form", None, 5)])
+    assert created and msg["text"] == "old form" and store.latest("r", 1)[0] == [msg]
 
 
 def test_cid_makes_append_idempotent(store):
@@ -118,50 +162,7 @@ def test_unicode_and_nul_survive(store):
     assert store.latest("r", 1)[0][0]["text"] == text
 
 
-def test_sqlite_keeps_messages_across_reopen(tmp_path):
-    """A new store on the same file sees the old messages and keeps counting up."""
-    url = "sqlite:///" + str(tmp_path / "t.db")
-    s = open_store(url)
-    first, _ = put(s, "r", "x", cid="c")
-    s.close()
-    s = open_store(url)
-    assert s.latest("r", 10)[0] == [first]
-    assert put(s, "r", "x", cid="c") == (first, False)
-    assert put(s, "r", "y")[0]["id"] > first["id"]
-    s.close()
-
-
-def test_sqlite_uses_wal(tmp_path):
-    """The SQLite file runs in WAL mode."""
-    path = tmp_path / "t.db"
-    s = open_store("sqlite:///" + str(path))
-    put(s, "r", "x")
-    assert os.path.exists(str(path) + "-wal")
-    s.close()
-
-
-def test_sqlite_deleted_file_raises_store_error(tmp_path):
-    """Writes to a deleted database file fail instead of vanishing into it."""
-    path = tmp_path / "t.db"
-    s = open_store("sqlite:///" + str(path))
-    put(s, "r", "x")
-    path.unlink()
-    with pytest.raises(StoreError, match="unavailable"):
-        put(s, "r", "y")
-    s.close()
-
-
-def test_sqlite_replaced_file_raises_store_error(tmp_path):
-    """A database file swapped underneath the server is refused."""
-    path = tmp_path / "t.db"
-    s = open_store("sqlite:///" + str(path))
-    put(s, "r", "x")
-    path.rename(tmp_path / "old.db")
-    open_store("sqlite:///" + str(path)).close()
-    with pytest.raises(StoreError, match="replaced"):
-        s.latest("r", 1)
-    s.close()
-
+# -- failures ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["mysql://x", "sqlite://", "nonsense"])
 def test_unknown_urls_are_refused(url):
@@ -169,3 +170,7 @@ def test_unknown_urls_are_refused(url):
     with pytest.raises(ValueError):
         open_store(url)
 
+
+def test_store_error_is_an_exception():
+    """StoreError and Refused are distinct: one is the store failing, one a rule."""
+    assert not issubclass(Refused, StoreError) and not issubclass(StoreError, Refused)

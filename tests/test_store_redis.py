@@ -2,11 +2,19 @@
 shared by several store instances (processes), failing cleanly while Redis is down
 and recovering by itself."""
 
+import json
+import os
+import re
+import threading
+
 import pytest
 
-from realtime.store import StoreError, open_store
+from realtime.store import Edit, React, Read, StoreError, open_store
+from realtime.store.redis import SEARCH_SCAN
+from realtime.words import words
+from support import ROOT
 from support_deploy import RedisServer
-from test_store import put
+from test_store import one, put
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +35,6 @@ def store(url):
     s = open_store(url)
     yield s
     s.close()
-
-
 
 
 def test_redis_url_opens_the_redis_store(store, url):
@@ -84,4 +90,62 @@ def test_down_then_back(redis_server):
         redis_server.start()
     s.ping()
     assert put(s, "r", "after")[1]
+    s.close()
+
+
+def test_concurrent_changes_of_one_message_lose_nothing(url):
+    """Reactions from several processes on one message at once: every one lands, and
+    the updates' ids follow the order their states were committed in."""
+    stores = [open_store(url) for _ in range(4)]
+    msg, _ = put(stores[0], "r", "react to me")
+
+    def react(s, who):
+        for i in range(10):
+            one(s, React("r", msg["id"], who, "e%d" % (i % 3), True, 2))
+    threads = [threading.Thread(target=react, args=(s, "p%d" % n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state = stores[0].latest("r", 1)[0][0]
+    assert state["reactions"] == {"e%d" % k: ["p0", "p1", "p2", "p3"] for k in range(3)}
+    updates = stores[1].replay("r", 0, 500).updates
+    assert len(updates) == 12 and updates[-1]["message"] == state
+    for s in stores:
+        s.close()
+
+
+def test_search_scans_a_bounded_number_of_newest_messages(store):
+    """Search looks at the newest search_scan messages only, and says so in the docs."""
+    put(store, "r", "needle in the oldest")
+    for i in range(30):
+        put(store, "r", "hay %d" % i)
+    put(store, "r", "needle in the newest")
+    store.search_scan = 20
+    assert [m["text"] for m in store.search("r", words("needle"), 20)] == ["needle in the newest"]
+    store.search_scan = 100
+    assert len(store.search("r", words("needle"), 20)) == 2
+    with open(os.path.join(ROOT, "docs", "protocol.md"), encoding="utf-8") as f:
+        docs = f.read()
+    assert SEARCH_SCAN == 10_000 and re.search(r"newest\s+10,000\s+messages", docs.replace("*", ""))
+
+
+def test_first_release_data_is_migrated(url):
+    """A Redis written by the first release (messages and cids, no own-id sets):
+    unread counts, cid resends and edits work."""
+    import redis
+    r = redis.Redis.from_url(url, decode_responses=True)
+    for i, name in enumerate(["alice", "bob", "bob"], 1):
+        msg = json.dumps({"id": i, "room": "old", "name": name, "text": "t%d" % i, "ts": i},
+                         separators=(",", ":"))
+        r.zadd("rt:msgs:old", {msg: i})
+        r.hset("rt:cid:" + name, "c%d" % i, msg)
+    r.set("rt:seq:old", 3)
+    s = open_store(url)
+    assert r.get("rt:schema") == "2"
+    assert s.replay("old", None, 50, "alice").unread == 2
+    assert s.replay("old", None, 50, "bob").unread == 1
+    state, _ = one(s, Edit("old", 2, "bob", "edited", 9))
+    assert put(s, "x", "again", name="bob", cid="c2") == (state, False)
+    assert one(s, Read("old", "alice", 3)) == (3, 0, True)
     s.close()

@@ -4,11 +4,11 @@
     sio = socketio.Server(client_manager=manager, ...)
     manager.chat = chat_namespace
 
-A ``message`` stored by another process arrives here through Redis; before
-it is delivered to this process's connections it passes the chat's join
-hold-back (:meth:`ChatNamespace.hold`), exactly as a local broadcast does,
-so a connection joining meanwhile gets each message once (in its join ack
-or live, never both).  The manager emits to this process's connections
+A ``message`` or ``update`` stored by another process arrives here through
+Redis; before it is delivered to this process's connections it passes the
+chat's join hold-back (:meth:`ChatNamespace.hold`), exactly as a local
+broadcast does, so a connection joining meanwhile gets each entry once (in
+its join ack or live, never both).  The manager emits to this process's connections
 before it publishes, so local clients keep getting events while Redis is
 down (the publish then fails and is logged).
 
@@ -30,10 +30,12 @@ from ..store.redis import hide_password
 log = logging.getLogger("realtime.pubsub")
 
 RETRY_MAX = 1.0     # seconds between subscribe attempts, at most
+HELD = ("message", "update")    # log entries: they pass the join hold-back
 
 
 class ChatRedisManager(socketio.RedisManager):
-    """RedisManager whose remote ``message`` deliveries pass the chat's hold-back."""
+    """RedisManager whose remote ``message`` and ``update`` deliveries pass the chat's
+    hold-back."""
 
     def __init__(self, url, **kwargs):
         # Fail fast on connect; no read timeout (the subscriber blocks on purpose).
@@ -90,7 +92,7 @@ class ChatRedisManager(socketio.RedisManager):
 
     def _handle_emit(self, message):
         if (self.chat is not None and message.get("host_id") != self.host_id
-                and message.get("event") == "message" and message.get("namespace") == "/"):
+                and message.get("event") in HELD and message.get("namespace") == "/"):
             data = message.get("data")
             msg = data[0] if isinstance(data, list) and len(data) == 1 else None
             room = message.get("room")

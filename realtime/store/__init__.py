@@ -1,11 +1,13 @@
-"""Message stores, chosen by URL scheme::
+"""Message stores, chosen by URL scheme (the interface: :mod:`.base`)::
 
     store = open_store("sqlite:///realtime.db")   # or memory://, redis://, postgresql://...
 """
 
-from .base import BadStoreURL, Store, StoreError, message
+from .base import BadStoreURL, Delete, Edit, Post, React, Read, Refused, Snapshot, Store, \
+    StoreError, message, update
 
-__all__ = ["BadStoreURL", "Store", "StoreError", "message", "open_store"]
+__all__ = ["BadStoreURL", "Delete", "Edit", "Post", "React", "Read", "Refused", "Snapshot",
+           "Store", "StoreError", "message", "open_store", "update"]
 
 
 def open_store(url):

@@ -1,14 +1,17 @@
 """The store as the chat uses it under gevent: off the hub, group-committed.
 
-:class:`Archive` wraps any :class:`~realtime.store.Store`.  Appends are
+:class:`Archive` wraps any :class:`~realtime.store.Store`.  Every write (a
+post, edit, delete, reaction or read marker: :mod:`realtime.store.base`) is
 queued and written by one writer greenlet in batches (one transaction, one
 fsync per batch).  When a batch is durable, one delivery greenlet calls each
-append's callback in commit order, so whatever the callbacks send (broadcast,
-ack) goes out in the order the appends were submitted.  Blocking stores run
-in a small native thread pool so a commit never stalls the hub::
+write's callback in commit order, so whatever the callbacks send (broadcast,
+ack) goes out in the order the writes were submitted.  Blocking stores run
+in a small native thread pool so a commit, a search or a read never stalls
+the hub.  Between batches, and when idle, the writer lets the store bring
+its derived data (the search index) up to date (:meth:`Store.index`)::
 
     archive = Archive(open_store(url))
-    archive.submit(("lobby", "alice", "hi", None, ts), callback)   # callback((msg, created))
+    archive.submit(Post("lobby", "alice", "hi", None, ts), callback)  # callback((msg, created))
     msg, created = archive.append("lobby", "alice", "hi", None, ts)  # or wait for it
 """
 
@@ -25,6 +28,9 @@ log = logging.getLogger("realtime.store")
 
 MAX_BATCH = 512
 DELIVERY_SLICE = 16
+INDEX_EVERY = 2000        # messages written before the writer indexes them
+INDEX_CHUNK = 5000        # messages per index step
+INDEX_IDLE = 1.0          # seconds without writes before it indexes the rest
 
 
 def _captured(fn, *args):
@@ -48,6 +54,8 @@ class Archive:
         self._deliverer = gevent.spawn(self._deliver_loop)
         self.batches = 0          # for /metrics
         self.batched = 0
+        self._unindexed = 0       # writes since the last index step
+        self._index_failing = False
         # The last write failure, until a write succeeds: reads may still work
         # on a full or read-only disk, so /healthz needs this too.
         self.write_error = None
@@ -70,10 +78,12 @@ class Archive:
                              % type(exc).__name__) from exc
 
     def submit(self, item, callback):
-        """Queue ``(room, name, text, cid, ts)``; later ``callback((msg, created))``.
+        """Queue one write operation; later ``callback(result)``.
 
-        On failure the callback gets a :class:`StoreError` instead.  Callbacks
-        run on one delivery greenlet, in submission order.
+        ``result`` is what the store's ``append_batch`` gives for it (a
+        :class:`~realtime.store.base.Refused` when a rule refused it), or a
+        :class:`StoreError` when the store failed.  Callbacks run on one
+        delivery greenlet, in submission order.
         """
         if self._closing:
             self._delivering += 1
@@ -94,9 +104,28 @@ class Archive:
         self.submit((room, name, text, cid, ts), done)
         return result.get()
 
+    def _index(self):
+        """One step of the store's background indexing; True when more is left."""
+        self._unindexed = 0
+        try:
+            done = self._call(self.store.index, INDEX_CHUNK)
+        except StoreError as exc:
+            if not self._index_failing:     # once per outage, not every second
+                log.warning("indexing for search failed (searches catch up "
+                            "themselves): %s", exc)
+            self._index_failing = True
+            return False
+        self._index_failing = False
+        return done >= INDEX_CHUNK
+
     def _write_loop(self):
+        indexes = self.store.indexes
         while True:
-            self._wake.wait()
+            if not self._wake.wait(INDEX_IDLE if indexes else None):
+                # Idle: index what is left (also other processes' writes).
+                while indexes and not self._pending and not self._closing and self._index():
+                    gevent.sleep(0)
+                continue
             self._wake.clear()
             while self._pending:
                 batch = self._pending[:MAX_BATCH]
@@ -115,6 +144,9 @@ class Archive:
                     self._busy = False
                 self._delivering += 1
                 self._delivery.put([(callback, res) for (_, callback), res in zip(batch, results)])
+                self._unindexed += len(batch)
+                if indexes and self._unindexed >= INDEX_EVERY:
+                    self._index()
 
     def _deliver_loop(self):
         for batch in self._delivery:
@@ -134,6 +166,12 @@ class Archive:
 
     def after(self, room, since, limit):
         return self._call(self.store.after, room, since, limit)
+
+    def replay(self, room, since, limit, reader=None):
+        return self._call(self.store.replay, room, since, limit, reader)
+
+    def search(self, room, words, limit):
+        return self._call(self.store.search, room, words, limit)
 
     def before(self, room, before, limit):
         return self._call(self.store.before, room, before, limit)

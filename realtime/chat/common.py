@@ -1,0 +1,59 @@
+"""What every chat feature module shares: acks, the connection state, names."""
+
+import time
+
+UNAVAILABLE = "the message store is unavailable; please try again."
+MEMBER = "member"
+MODERATOR = "moderator"
+
+
+def now_ms():
+    return time.time_ns() // 1_000_000
+
+
+def ok(**fields):
+    fields["ok"] = True
+    return fields
+
+
+def fail(error):
+    return {"ok": False, "error": error}
+
+
+def user_room(name):
+    """The Socket.IO room holding every connection of one person.
+
+    Chat room names cannot contain ``:``, so these never collide with them.
+    """
+    return "user:" + name
+
+
+class Conn:
+    """What the server keeps per connection.
+
+    ``role`` is ``member`` or ``moderator`` (see :func:`realtime.store.entries.may_delete`);
+    nothing sets ``moderator`` yet: tokens that carry a role do (issue 13).
+    """
+
+    __slots__ = ("name", "rooms", "limiter", "address", "joins", "role")
+
+    def __init__(self, name, limiter, address=None, joins=None, role=MEMBER):
+        self.name = name
+        self.rooms = set()
+        self.limiter = limiter
+        self.address = address
+        self.joins = joins
+        self.role = role
+
+    @property
+    def moderator(self):
+        return self.role == MODERATOR
+
+
+class Feature:
+    """A group of event handlers; ``on_<event>(sid, conn, data)`` for each of ``events``."""
+
+    events = ()
+
+    def __init__(self, chat):
+        self.chat = chat
