@@ -29,7 +29,7 @@ import engineio
 from engineio import exceptions, packet
 
 from .heartbeat import Heartbeat
-from .session import Session
+from .session import NOOP, Session
 
 log = logging.getLogger("realtime.guard")
 
@@ -53,21 +53,31 @@ class EngineServer(engineio.Server):
 
     # -- requests --------------------------------------------------------------
 
-    def refuse_request(self, environ):
+    def refuse_request(self, environ, query):
         """The reason to answer 400 before python-engineio looks at a request, or None."""
         if environ.get("REQUEST_METHOD") not in ALLOWED_METHODS:
             return "Bad request method"
-        if "transport" not in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")):
+        if "transport" not in query:
             return "Transport unknown"
         return None
 
     def handle_request(self, environ, start_response):
-        reason = self.refuse_request(environ)
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        reason = self.refuse_request(environ, query)
         if reason is not None:
-            r = self._bad_request(reason)
-            start_response(r["status"], r["headers"] + self._cors_headers(environ))
-            return [r["response"]]
+            return self._answer(environ, start_response, self._bad_request(reason))
+        sid = query.get("sid", (None,))[0]
+        if sid is not None and environ.get("REQUEST_METHOD") == "GET":
+            s = self.sockets.get(sid)
+            if s is not None and s.closed and s.noop_due:
+                # The GET that was in flight when its client closed the session.
+                self.sockets.pop(sid, None)
+                return self._answer(environ, start_response, self._ok([NOOP]))
         return super().handle_request(environ, start_response)
+
+    def _answer(self, environ, start_response, r):
+        start_response(r["status"], r["headers"] + self._cors_headers(environ))
+        return [r["response"]]
 
     def _handle_connect(self, environ, start_response, transport, jsonp_index=None):
         """python-engineio's handshake, with :attr:`session_class` sessions."""

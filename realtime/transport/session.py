@@ -19,12 +19,15 @@
 import engineio.exceptions
 import engineio.payload
 import engineio.socket
+import gevent
 from engineio import packet
 
 from .websocket import BINARY, TEXT, FastWebSocket, frame
 
 MAX_DECODE_PACKETS = 512
 MAX_POLL_PACKETS = 16
+# How long a session closed by its client stays, for the GET it may have in flight.
+NOOP_LINGER = 1.0
 
 NOOP = packet.Packet(packet.NOOP)
 NOOP.encode()
@@ -55,6 +58,7 @@ class Session(engineio.socket.Socket):
         super().__init__(server, sid)
         self.ws = None          # the FastWebSocket, once packets go straight to it
         self._polling = False   # a GET waits for packets
+        self.noop_due = False   # closed by its client: a GET in flight gets a NOOP
 
     # -- sending ---------------------------------------------------------------
 
@@ -86,9 +90,20 @@ class Session(engineio.socket.Socket):
         if ws is not None:
             ws.close()          # after what is queued; the reader ends on the reply
             return
+        if reason == self.server.reason.CLIENT_DISCONNECT and not self._polling:
+            # Its client may have a GET in flight: answer it with a NOOP (as
+            # a GET that was waiting gets), then forget the session.
+            self.noop_due = True
+            timer = gevent.get_hub().loop.timer(NOOP_LINGER)
+            timer.start(self._forget, timer)
         self.queue.put(None)
         if wait:
             self.queue.join()
+
+    def _forget(self, timer):
+        timer.close()
+        if self.server.sockets.get(self.sid) is self:
+            del self.server.sockets[self.sid]
 
     # -- heartbeat -------------------------------------------------------------
 
