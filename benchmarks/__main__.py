@@ -35,6 +35,8 @@ def parse(argv=None):
     p.add_argument("--bare-args", default="", help="extra flags for benchmarks/bare.py")
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="skip the bare python-socketio baseline")
+    p.add_argument("--no-node", dest="node", action="store_false",
+                   help="skip the Node.js socket.io 4.8 peer")
     p.add_argument("--quick", action="store_true", help="short smoke run with small sizes")
     p.add_argument("--repeat", type=int, default=None, help="runs per scenario (median)")
     p.add_argument("--pin", action="store_true",

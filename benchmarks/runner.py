@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from .procs import BenchError, Remote, Server
+from .procs import BenchError, Remote, Server, node_peer
 from .scenarios import capacity, fan_out, message_path
 from .worker import raise_nofile
 
@@ -35,8 +35,8 @@ def run_one(opts, kind, scenario):
     if kind == "chat" and opts.url:
         server = Remote(opts.url, opts.server_pid)
     else:
-        server = Server(kind, opts.server_cpus,
-                        (opts.server_args if kind == "chat" else opts.bare_args).split())
+        extra = {"chat": opts.server_args, "bare": opts.bare_args}.get(kind, "")
+        server = Server(kind, opts.server_cpus, extra.split())
     server.start()
     started = time.monotonic()
     spy = None
@@ -83,6 +83,12 @@ def run(opts, progress=print):
         else:
             plan.append(scenario)
     kinds = ["bare", "chat"] if opts.baseline else ["chat"]
+    if opts.node and not opts.url:
+        skipped = node_peer()
+        if skipped:
+            progress(skipped)
+        else:
+            kinds.append("node")
     for rep in range(opts.repeat):
         for scenario in plan:
             for kind in kinds if rep % 2 == 0 else kinds[::-1]:
