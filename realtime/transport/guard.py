@@ -115,6 +115,19 @@ class _Session:
         self.packets = packets
 
 
+_PLAIN = (str, bool, int, float, tuple)
+
+
+def request_values(environ):
+    """The plain values of a WSGI environ (headers, address, path, ...).
+
+    python-socketio keeps each session's environ for its connect handlers;
+    without the request's objects (input stream, socket, WebSocket) a
+    WebSocket connection does not keep its whole HTTP request alive.
+    """
+    return {k: v for k, v in environ.items() if isinstance(v, _PLAIN)}
+
+
 class GuardedEngineIO(EngineServer):
     """The product's Engine.IO server (:class:`~.engine.EngineServer`) under the guard."""
 
@@ -182,7 +195,7 @@ class GuardedServer(DeferredServer):
                 return False
             self.refused_pending += 1
         self.sessions[eio_sid] = _Session(address, refusal, RateLimiter(*self.packet_rate))
-        return super()._handle_eio_connect(eio_sid, environ)
+        return super()._handle_eio_connect(eio_sid, request_values(environ))
 
     def _handle_eio_disconnect(self, eio_sid, *args):
         try:

@@ -39,6 +39,21 @@ class BurstPayload(engineio.payload.Payload):
     max_decode_packets = MAX_DECODE_PACKETS
 
 
+def _spawn_reader(pool, fn, *args):
+    """Start a connection's reader: a raw greenlet, or, when the server counts
+    its connections in a pool (gunicorn's gevent workers: worker_connections,
+    and a graceful stop waits for the pool), a Greenlet tracked there."""
+    if pool is not None:
+        reader = gevent.Greenlet(fn, *args)
+        try:
+            pool.add(reader, blocking=False)
+        except gevent.Timeout:       # full: this connection goes untracked
+            pass
+        reader.start()
+        return
+    gevent.spawn_raw(fn, *args)
+
+
 def frame_of(pkt):
     """The WebSocket frame of an Engine.IO packet, built once per packet object."""
     data = getattr(pkt, "ws_frame", None)
@@ -187,28 +202,41 @@ class Session(engineio.socket.Socket):
     # -- WebSocket -------------------------------------------------------------
 
     def _websocket_handler(self, wsgi_ws):
-        """Run the WebSocket transport until the connection ends (on its own greenlet)."""
+        """The WebSocket transport: the handshake or upgrade here, on the pywsgi
+        handler's greenlet; then the connection is detached and read on a
+        fresh greenlet with a shallow stack, and the handler's greenlet ends."""
         server = self.server
+        environ = wsgi_ws.environ
         ws = FastWebSocket.adopt(wsgi_ws._sock, server.max_http_buffer_size + 16)
+        if self.connected:
+            if not self._upgrade(ws):
+                return []         # the session goes on over polling
+        else:
+            self.connected = True
+            self._go_direct(ws)
+        tracker = environ.get("realtime.connections") if environ else None
+        pool = getattr(getattr(ws.handler, "server", None), "pool", None)
+        ws.detach()
+        if tracker is not None:
+            tracker.hold(ws)
+        _spawn_reader(pool, self._serve_ws, ws, tracker)
+        return []
+
+    def _serve_ws(self, ws, tracker):
+        server = self.server
         try:
-            ws._socket.settimeout(server.ping_interval + server.ping_timeout)
-        except (AttributeError, OSError):
-            pass
-        try:
-            if self.connected:
-                if not self._upgrade(ws):
-                    return []     # the session goes on over polling
-            else:
-                self.connected = True
-                self._go_direct(ws)
             self._read_loop(ws)
             self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        except Exception:  # never let a reader die silently with the session open
+            server.logger.exception("websocket reader failed")
+            self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_ERROR)
         finally:
-            if self.ws is ws and not self.closed:
-                self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_ERROR)
             self.ws = None
+            if server.sockets.get(self.sid) is self:
+                del server.sockets[self.sid]
             ws.release()
-        return []
+            if tracker is not None:
+                tracker.release(ws)
 
     def _upgrade(self, ws):
         """The probe and upgrade exchange of a polling session; True when upgraded."""
@@ -237,14 +265,22 @@ class Session(engineio.socket.Socket):
     def _go_direct(self, ws):
         """From here on packets go straight to ``ws``; what was queued goes first."""
         queue = self.queue
+        upgraded = self.upgrading
+        noop = False
         while not queue.empty():
             pkt = queue.get_nowait()
             queue.task_done()
-            if pkt is not None and pkt is not NOOP:
+            if pkt is NOOP:
+                noop = True
+            elif pkt is not None:
                 ws.write(frame_of(pkt))
+        if noop or self._polling:
+            queue.put(NOOP)     # the GET still waiting on the polling side ends with it
         self.upgraded = True
         self.upgrading = False
         self.ws = ws
+        if not upgraded:
+            self.queue = None   # never used again: packets go straight to ws
         if self.closed:
             ws.close()
 

@@ -40,7 +40,15 @@ CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 CLOSE_WAIT = 5.0
 # A backed-up connection's queued frames are joined into sends of about this size.
 SEND_CHUNK = 64 * 1024
+# Bytes asked of the kernel per read (more when one frame needs more).
+RECV_SIZE = 16 * 1024
 _utf8 = codecs.getincrementaldecoder("utf-8")
+
+
+class _Gone:
+    """Stands for a detached WebSocket in its pywsgi handler (closed: nothing to do)."""
+
+    closed = True
 
 
 def frame(payload, opcode=TEXT):
@@ -72,7 +80,7 @@ class FastWebSocket(WebSocket):
     """
 
     __slots__ = ("max_message", "frames", "_size", "_socket", "_out", "_watcher",
-                 "_timer", "aborted")
+                 "_timer", "aborted", "_buf", "_pos", "owned")
 
     def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None):
         # Not WebSocket.__init__: it builds a pure-Python UTF-8 validator per
@@ -91,6 +99,9 @@ class FastWebSocket(WebSocket):
         self._watcher = None
         self._timer = None
         self.aborted = False
+        self._buf = b""             # bytes received and not yet parsed (from _pos on)
+        self._pos = 0
+        self.owned = False          # detached: this object owns (and closes) the socket
 
     @classmethod
     def adopt(cls, ws, max_message):
@@ -109,6 +120,50 @@ class FastWebSocket(WebSocket):
         if ws.environ is not None and ws.environ.get("wsgi.websocket") is ws:
             ws.environ["wsgi.websocket"] = fast
         return fast
+
+    def detach(self):
+        """Take the connection over from its pywsgi handler.
+
+        The handler's greenlet (with its deep stack, request environ and
+        8 KB read buffer) can then end: the socket is duplicated, the
+        handler forgets its own (so pywsgi neither reads from nor closes
+        the connection), and every reference to the request is dropped.
+        The caller reads on a fresh greenlet and calls :meth:`release`.
+        """
+        handler = self.handler
+        if handler is None or self.owned:
+            return
+        rfile = getattr(handler, "rfile", None)
+        pending = b""
+        if rfile is not None:
+            # Bytes a client sent before the 101 (not allowed, but harmless
+            # to keep) sit in pywsgi's read buffer.
+            old = self._socket.gettimeout()
+            try:
+                self._socket.settimeout(0.0)
+                pending = rfile.peek(65536) or b""
+                if pending:
+                    rfile.read(len(pending))
+            except (OSError, ValueError):
+                pending = b""
+            finally:
+                self._socket.settimeout(old)
+        own = self._socket.dup()
+        own.settimeout(None)         # the heartbeat drops silent peers
+        if self._watcher is not None:   # a write waiting on the old descriptor
+            self._watcher.stop()
+            self._watcher.close()
+            self._watcher = gevent.get_hub().loop.io(own.fileno(), 2)
+            self._watcher.start(self._on_writable)
+        self._socket = own
+        self.owned = True
+        if pending:
+            self._buf, self._pos = self._buf[self._pos:] + pending, 0
+        handler.socket = None        # pywsgi must not read out or close it
+        handler.websocket = _Gone
+        if getattr(handler, "environ", None) is not None:
+            handler.environ.pop("wsgi.websocket", None)
+        self.environ = self.stream = self.raw_read = self.raw_write = self.handler = None
 
     # -- writing ----------------------------------------------------------------
 
@@ -208,13 +263,22 @@ class FastWebSocket(WebSocket):
             pass
 
     def release(self):
-        """The connection's handler is done: stop the writer and the close timer."""
+        """The connection is done: stop the writer and the close timer; close
+        the socket if this object owns it (after :meth:`detach`)."""
         self._stop_writer()
         self._out = None
+        self._buf = b""
+        self.closed = True
         timer, self._timer = self._timer, None
         if timer is not None:
             timer.stop()
             timer.close()
+        if self.owned:
+            self.owned = False
+            try:
+                self._socket.close()
+            except OSError:
+                pass
 
     def send_frame(self, message, opcode):
         if self.closed:
@@ -245,25 +309,17 @@ class FastWebSocket(WebSocket):
         """``(fin, opcode, payload)`` of the next frame; checks come before the payload."""
         if self.frames is not None and not self.frames.allow(time.monotonic()):
             self._refuse(1008, "too many frames")
-        read = self.raw_read
+        read = self._read
         head = read(2)
-        if len(head) != 2:
-            raise WebSocketError("Unexpected EOF while decoding header")
         first, second = head[0], head[1]
         opcode = first & 0x0F
         length = second & 0x7F
         if first & 0x70:
             raise ProtocolError("reserved bits set")
         if length == 126:
-            ext = read(2)
-            if len(ext) != 2:
-                raise WebSocketError("Unexpected EOF while decoding header")
-            length = int.from_bytes(ext, "big")
+            length = int.from_bytes(read(2), "big")
         elif length == 127:
-            ext = read(8)
-            if len(ext) != 8:
-                raise WebSocketError("Unexpected EOF while decoding header")
-            length = int.from_bytes(ext, "big")
+            length = int.from_bytes(read(8), "big")
         if opcode in (TEXT, BINARY):
             self._size = length
             if length > self.max_message:
@@ -275,16 +331,38 @@ class FastWebSocket(WebSocket):
         elif length > 125 or not first & 0x80:
             raise ProtocolError("bad control frame")
         mask = read(4) if second & 0x80 else None
-        if mask is not None and len(mask) != 4:
-            raise WebSocketError("Unexpected EOF while decoding header")
         if not length:
             return first & 0x80, opcode, b""
         payload = read(length)
-        if len(payload) != length:
-            raise WebSocketError("Unexpected EOF reading frame payload")
         if mask is not None:
             payload = unmask(payload, mask)
         return first & 0x80, opcode, payload
+
+    def _read(self, n):
+        """Exactly ``n`` bytes from the connection (waiting as needed)."""
+        buf, pos = self._buf, self._pos
+        end = pos + n
+        if end < len(buf):
+            self._pos = end
+            return buf[pos:end]
+        if end == len(buf):
+            self._buf, self._pos = b"", 0       # hold no buffer while idle
+            return buf[pos:] if pos else buf
+        parts = [buf[pos:]] if pos < len(buf) else []
+        have = len(buf) - pos
+        recv = self._socket.recv
+        while have < n:
+            chunk = recv(max(RECV_SIZE, n - have))
+            if not chunk:
+                raise WebSocketError("Unexpected EOF")
+            parts.append(chunk)
+            have += len(chunk)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if have == n:
+            self._buf, self._pos = b"", 0
+            return data
+        self._buf, self._pos = data, n
+        return data[:n]
 
     def read_message(self):
         """The next text (str) or binary (bytes) message; None after a close frame."""
@@ -333,10 +411,10 @@ class FastWebSocket(WebSocket):
 
     def receive(self, yield_first=True):
         """The next Engine.IO packet (str or bytes), or None once the connection ends."""
-        # A socket with data waiting never blocks, so a client that pipelines
-        # frames would keep this greenlet running and starve every other
-        # connection: yield to the hub once per message.
-        if yield_first:
+        # Frames already received would be handled without ever blocking, so
+        # a client that pipelines frames would starve every other connection:
+        # yield to the hub first whenever some are waiting.
+        if yield_first and self._pos < len(self._buf):
             gevent.sleep(0)
         if self.closed and self._timer is None:
             return None
