@@ -45,6 +45,37 @@ RECV_SIZE = 16 * 1024
 _utf8 = codecs.getincrementaldecoder("utf-8")
 
 
+class _Turns:
+    """Hub turns, for joining one connection's writes of a turn into one send().
+
+    ``mark`` changes when a turn with writes ends; ``dirty`` are the
+    connections with frames held back until then.
+    """
+
+    def __init__(self):
+        self.mark = object()
+        self.scheduled = False
+        self.dirty = []
+
+    def schedule(self):
+        self.scheduled = True
+        gevent.get_hub().loop.run_callback(self.end)
+
+    def end(self):
+        self.scheduled = False
+        self.mark = object()
+        dirty, self.dirty = self.dirty, []
+        for ws in dirty:
+            try:
+                ws._flush_pending()
+            except Exception:  # never into the hub
+                log.exception("websocket flush failed")
+                ws.abort()
+
+
+_turns = _Turns()
+
+
 class _Gone:
     """Stands for a detached WebSocket in its pywsgi handler (closed: nothing to do)."""
 
@@ -80,7 +111,7 @@ class FastWebSocket(WebSocket):
     """
 
     __slots__ = ("max_message", "frames", "_size", "_socket", "_out", "_watcher",
-                 "_timer", "aborted", "_buf", "_pos", "owned")
+                 "_timer", "aborted", "_buf", "_pos", "owned", "_pending", "_turn")
 
     def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None):
         # Not WebSocket.__init__: it builds a pure-Python UTF-8 validator per
@@ -102,6 +133,8 @@ class FastWebSocket(WebSocket):
         self._buf = b""             # bytes received and not yet parsed (from _pos on)
         self._pos = 0
         self.owned = False          # detached: this object owns (and closes) the socket
+        self._pending = None        # frames written in this hub turn after the first
+        self._turn = None
 
     @classmethod
     def adopt(cls, ws, max_message):
@@ -170,37 +203,67 @@ class FastWebSocket(WebSocket):
     @property
     def backlog(self):
         """Frames (or pieces of them) waiting for the socket to become writable."""
-        return len(self._out) if self._out else 0
+        return (len(self._out) if self._out else 0) + (len(self._pending) if self._pending
+                                                         else 0)
 
     def write(self, data, limit=0):
         """Send ``data`` (whole frames) now, or queue it behind earlier ones.
 
+        The first write of a hub turn goes to ``send()`` at once; later ones
+        in the same turn are joined and sent together when the turn ends
+        (an ack and its broadcast, a batch of acks: one system call).
         Returns False, queueing nothing, when ``limit`` frames already wait.
         A lost connection swallows writes (its reader sees the end).
         """
         out = self._out
-        if out is None:
-            if self.aborted:
-                return True
-            try:
-                sent = self._socket._sock.send(data)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self.abort()
-                return True
-            if sent == len(data):
-                return True
-            # The socket buffer is full: the rest of this frame goes first.
-            self._out = out = collections.deque()
-            out.append(memoryview(data)[sent:] if sent else data)
-            self._watcher = watcher = gevent.get_hub().loop.io(self._socket.fileno(), 2)
-            watcher.start(self._on_writable)
+        if out is not None:
+            if limit and len(out) >= limit:
+                return False
+            out.append(data)
             return True
-        if limit and len(out) >= limit:
-            return False
-        out.append(data)
+        if self.aborted:
+            return True
+        pending = self._pending
+        if pending is not None:
+            if limit and len(pending) >= limit:
+                return False
+            pending.append(data)
+            return True
+        if self._turn is _turns.mark:
+            self._pending = [data]
+            _turns.dirty.append(self)
+            return True
+        self._turn = _turns.mark
+        if not _turns.scheduled:
+            _turns.schedule()
+        self._send(data)
         return True
+
+    def _send(self, data):
+        try:
+            sent = self._socket._sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.abort()
+            return
+        if sent == len(data):
+            return
+        # The socket buffer is full: the rest of this frame goes first.
+        self._out = out = collections.deque()
+        out.append(memoryview(data)[sent:] if sent else data)
+        self._watcher = watcher = gevent.get_hub().loop.io(self._socket.fileno(), 2)
+        watcher.start(self._on_writable)
+
+    def _flush_pending(self):
+        pending, self._pending = self._pending, None
+        if not pending or self.aborted:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        if self._out is not None:
+            self._out.append(data)
+        else:
+            self._send(data)
 
     def _on_writable(self):
         # Runs in the hub: never blocks, never raises.
@@ -251,7 +314,7 @@ class FastWebSocket(WebSocket):
             return
         self.aborted = True
         self.closed = True
-        self._out = None
+        self._out = self._pending = None
         self._stop_writer()
         timer, self._timer = self._timer, None
         if timer is not None:
@@ -266,7 +329,7 @@ class FastWebSocket(WebSocket):
         """The connection is done: stop the writer and the close timer; close
         the socket if this object owns it (after :meth:`detach`)."""
         self._stop_writer()
-        self._out = None
+        self._out = self._pending = None
         self._buf = b""
         self.closed = True
         timer, self._timer = self._timer, None
