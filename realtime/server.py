@@ -19,6 +19,17 @@ from .transport.handler import handler_class
 
 log = logging.getLogger("realtime.server")
 
+# How long a thread may hold the GIL while another waits for it (CPython's
+# default is 5 ms).  The store's pool thread gives the GIL back at every
+# SQLite call and must win it again from the busy hub thread each time: at
+# 5 ms a group commit waits several times that long for the GIL alone.
+SWITCH_INTERVAL = 0.0005
+
+
+def tune_process():
+    """Process-wide settings of a server process (both entry points call it)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
 
 class Server(pywsgi.WSGIServer):
     """pywsgi with WebSocket support and Nagle off on accepted sockets."""
@@ -45,6 +56,7 @@ class Server(pywsgi.WSGIServer):
 
 def serve(app, config, out=sys.stdout):
     """Listen on ``config.host:config.port``, print the URL, serve until a signal."""
+    tune_process()
     server = Server((config.host, config.port), app, handler_class=handler_class(config))
     server.start()
     host, port = server.address[:2]

@@ -23,8 +23,10 @@ import gevent
 from . import config as settings
 from .app import create_app
 from .selfcheck import Host, startup
+from .server import tune_process
 
 config = settings.from_sources()
+tune_process()
 logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 if config.log_level.lower() != "debug":

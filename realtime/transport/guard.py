@@ -139,6 +139,13 @@ class ChatPacket(packet.Packet):
     json = jsoncodec
 
 
+class TextPacket(ChatPacket):
+    """ChatPacket for a server that takes no binary data: no recursive search
+    for bytes in every packet it sends (5% of the message path)."""
+
+    uses_binary_events = False
+
+
 class GuardedServer(DeferredServer):
     """The app's ``socketio.Server`` (with deferred acks) plus the checks above.
 
@@ -148,7 +155,7 @@ class GuardedServer(DeferredServer):
     def __init__(self, *args, limits, packet_rate=(0, 0.0), max_queue=0, accept_binary=False,
                  **kwargs):
         warn = LogThrottle(log)
-        kwargs.setdefault("serializer", ChatPacket)
+        kwargs.setdefault("serializer", ChatPacket if accept_binary else TextPacket)
         if not kwargs.get("logger"):
             kwargs["logger"] = library_logger("socketio", warn)
         if not kwargs.get("engineio_logger"):
