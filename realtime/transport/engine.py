@@ -84,14 +84,18 @@ class EngineServer(engineio.Server):
         sid = self.generate_id()
         s = self.session_class(self, sid)
         self.sockets[sid] = s
-        s.send(packet.Packet(packet.OPEN, {
+        open_packet = packet.Packet(packet.OPEN, {
             "sid": sid,
             "upgrades": self._upgrades(sid, transport),
             "pingTimeout": int(round(self.ping_timeout * 1000)),
             "pingInterval": int(round(
                 (self.ping_interval + self.ping_interval_grace_period) * 1000)),
             "maxPayload": self.max_http_buffer_size,
-        }))
+        })
+        if transport == "websocket":
+            s.open_packet = open_packet     # the first frame, once the socket is up
+        else:
+            s.send(open_packet)
         ret = self._trigger_event("connect", sid, environ, run_async=False)
         if ret is not None and ret is not True:
             self.sockets.pop(sid, None)

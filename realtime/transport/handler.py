@@ -10,10 +10,13 @@ writes without blocking::
     server = pywsgi.WSGIServer(addr, app, handler_class=handler_class(config))
 """
 
+import base64
+import hashlib
+
 import gevent
 from geventwebsocket.handler import WebSocketHandler
-from geventwebsocket.websocket import WebSocket
 
+from .http import read_headers
 from .websocket import FastWebSocket
 from ..rules import RateLimiter
 
@@ -74,20 +77,42 @@ def handler_class(config):
                 self._header_timer.cancel()
             return result
 
+        def MessageClass(self, rfile, *args):
+            return read_headers(rfile)
+
         def upgrade_connection(self):
-            # gevent-websocket answers 101 before the app runs, so engineio's
-            # origin check could only close an already open WebSocket.
+            """gevent-websocket's handshake, with a FastWebSocket for the app.
+
+            Also refuses a foreign Origin before the 101: gevent-websocket
+            answers 101 before the app runs, so engineio's origin check could
+            only close an already open WebSocket.
+            """
             if not origin_allowed(config, self.environ):
                 self.start_response("403 Forbidden", [("Content-Type", "text/plain")])
                 return [b"Not an accepted origin."]
-            result = super().upgrade_connection()
-            ws = getattr(self, "websocket", None)
-            if ws is not None and type(ws) is WebSocket:
-                frames = RateLimiter(*frame_rate) if frame_rate[0] else None
-                ws.closed = True      # its __del__ would send a close frame
-                self.websocket = FastWebSocket(ws.environ, ws.stream, ws.handler,
-                                               max_message, frames)
-                self.environ["wsgi.websocket"] = self.websocket
-            return result
+            environ = self.environ
+            version = environ.get("HTTP_SEC_WEBSOCKET_VERSION")
+            if version not in self.SUPPORTED_VERSIONS:
+                self.start_response("400 Bad Request", [
+                    ("Sec-WebSocket-Version", ", ".join(self.SUPPORTED_VERSIONS))])
+                return [b"Unsupported WebSocket Version"]
+            key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
+            try:
+                valid = len(base64.b64decode(key, validate=True)) == 16
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                self.start_response("400 Bad Request", [])
+                return [b"Invalid Sec-WebSocket-Key"]
+            frames = RateLimiter(*frame_rate) if frame_rate[0] else None
+            self.websocket = FastWebSocket(environ, None, self, max_message, frames)
+            environ["wsgi.websocket_version"] = version
+            environ["wsgi.websocket"] = self.websocket
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1"))
+                                      .digest()).decode("latin-1")
+            self.start_response("101 Switching Protocols", [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", accept)])
+            return None
 
     return GuardedHandler

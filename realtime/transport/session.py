@@ -16,6 +16,8 @@
   is reported to ``server.overflow`` (and, over WebSocket, not queued).
 """
 
+import time
+
 import engineio.exceptions
 import engineio.payload
 import engineio.socket
@@ -70,10 +72,29 @@ class Session(engineio.socket.Socket):
     """python-engineio's Socket with the fast WebSocket path (see the module)."""
 
     def __init__(self, server, sid):
-        super().__init__(server, sid)
+        # python-engineio's BaseSocket.__init__, but the queue is made on
+        # first use: a WebSocket session never needs one.
+        self.server = server
+        self.sid = sid
+        self._queue = None
+        self.last_ping = time.time()
+        self.connected = self.upgrading = self.upgraded = self.closing = self.closed = False
+        self.session = {}
         self.ws = None          # the FastWebSocket, once packets go straight to it
+        self.open_packet = None  # the handshake of a WebSocket session, sent first
         self._polling = False   # a GET waits for packets
         self.noop_due = False   # closed by its client: a GET in flight gets a NOOP
+
+    @property
+    def queue(self):
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = self.server.create_queue()
+        return queue
+
+    @queue.setter
+    def queue(self, value):
+        self._queue = value
 
     # -- sending ---------------------------------------------------------------
 
@@ -264,10 +285,13 @@ class Session(engineio.socket.Socket):
 
     def _go_direct(self, ws):
         """From here on packets go straight to ``ws``; what was queued goes first."""
-        queue = self.queue
+        if self.open_packet is not None:
+            ws.write(frame_of(self.open_packet))
+            self.open_packet = None
+        queue = self._queue
         upgraded = self.upgrading
         noop = False
-        while not queue.empty():
+        while queue is not None and not queue.empty():
             pkt = queue.get_nowait()
             queue.task_done()
             if pkt is NOOP:
@@ -275,7 +299,7 @@ class Session(engineio.socket.Socket):
             elif pkt is not None:
                 ws.write(frame_of(pkt))
         if noop or self._polling:
-            queue.put(NOOP)     # the GET still waiting on the polling side ends with it
+            self.queue.put(NOOP)    # the GET still waiting on the polling side ends with it
         self.upgraded = True
         self.upgrading = False
         self.ws = ws

@@ -118,9 +118,8 @@ class FastWebSocket(WebSocket):
         # connection, which this reader does not use.
         self.environ = environ
         self.closed = False
-        self.stream = stream
-        self.raw_write = stream.write
-        self.raw_read = stream.read
+        self.stream = stream        # unused here (the reader has its own buffer)
+        self.raw_write = self.raw_read = None
         self.handler = handler
         self.max_message = max_message
         self.frames = frames
