@@ -3,6 +3,7 @@
     serve(create_app(config), config)     # in a monkey-patched process
 """
 
+import gc
 import logging
 import signal
 import socket
@@ -24,11 +25,24 @@ log = logging.getLogger("realtime.server")
 # SQLite call and must win it again from the busy hub thread each time: at
 # 5 ms a group commit waits several times that long for the GIL alone.
 SWITCH_INTERVAL = 0.0005
+# Collections of the middle generation between two full collections (CPython: 10).
+FULL_GC_EVERY = 1000
 
 
 def tune_process():
-    """Process-wide settings of a server process (both entry points call it)."""
+    """Process-wide settings of a server process; both entry points call it
+    once the app is built."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+    # What start-up built lives as long as the process: keep it out of every
+    # later collection.
+    gc.collect()
+    gc.freeze()
+    # A full collection scans every connection's objects and pauses the hub
+    # for about a second per million objects; by default one runs each time
+    # the heap grows by a quarter (six times while 15,000 clients connect,
+    # up to 0.5 s each).  Young collections stay as they are (a few ms).
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, max(full, FULL_GC_EVERY))
 
 
 class Server(pywsgi.WSGIServer):

@@ -26,7 +26,6 @@ from .selfcheck import Host, startup
 from .server import tune_process
 
 config = settings.from_sources()
-tune_process()
 logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 if config.log_level.lower() != "debug":
@@ -40,6 +39,7 @@ except ValueError as exc:           # a bad setting: one line, not a traceback
     logging.getLogger("realtime").error("realtime: %s", exc)
     sys.exit(3)                     # gunicorn's "worker failed to boot": it stops
 startup(app, config, host)
+tune_process()
 atexit.register(app.close)
 
 
