@@ -62,7 +62,10 @@ class EngineServer(engineio.Server):
         return None
 
     def handle_request(self, environ, start_response):
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        text = environ.get("QUERY_STRING", "")
+        # python-engineio parses the query again; parse here only what may matter.
+        query = urllib.parse.parse_qs(text) if "sid=" in text or "transport=" not in text \
+            else {"transport": None}
         reason = self.refuse_request(environ, query)
         if reason is not None:
             return self._answer(environ, start_response, self._bad_request(reason))

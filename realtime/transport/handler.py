@@ -21,6 +21,10 @@ from .websocket import FastWebSocket
 from ..rules import RateLimiter
 
 
+SWITCHING = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n")
+
+
 def origin_allowed(config, environ):
     """Whether a request's Origin may open a WebSocket (same rule as engineio's CORS)."""
     origin = environ.get("HTTP_ORIGIN")
@@ -105,14 +109,20 @@ def handler_class(config):
                 self.start_response("400 Bad Request", [])
                 return [b"Invalid Sec-WebSocket-Key"]
             frames = RateLimiter(*frame_rate) if frame_rate[0] else None
-            self.websocket = FastWebSocket(environ, None, self, max_message, frames)
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1"))
+                                      .digest())
+            # The 101 goes out with the first frame (the Engine.IO handshake):
+            # one send() instead of pywsgi's header writer plus another.
+            self.websocket = FastWebSocket(environ, None, self, max_message, frames,
+                                           preamble=SWITCHING % accept)
             environ["wsgi.websocket_version"] = version
             environ["wsgi.websocket"] = self.websocket
-            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1"))
-                                      .digest()).decode("latin-1")
-            self.start_response("101 Switching Protocols", [
-                ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                ("Sec-WebSocket-Accept", accept)])
+            # What start_response("101 ...") would leave: nothing for pywsgi
+            # to write, no keep-alive after the app returns.
+            self.status = "101 Switching Protocols"
+            self.code = 101
+            self.headers_sent = True
+            self.close_connection = True
             return None
 
     return GuardedHandler

@@ -111,9 +111,11 @@ class FastWebSocket(WebSocket):
     """
 
     __slots__ = ("max_message", "frames", "_size", "_socket", "_out", "_watcher",
-                 "_timer", "aborted", "_buf", "_pos", "owned", "_pending", "_turn")
+                 "_timer", "aborted", "_buf", "_pos", "owned", "_pending", "_turn",
+                 "_preamble")
 
-    def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None):
+    def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None,
+                 preamble=None):
         # Not WebSocket.__init__: it builds a pure-Python UTF-8 validator per
         # connection, which this reader does not use.
         self.environ = environ
@@ -134,6 +136,7 @@ class FastWebSocket(WebSocket):
         self.owned = False          # detached: this object owns (and closes) the socket
         self._pending = None        # frames written in this hub turn after the first
         self._turn = None
+        self._preamble = preamble   # HTTP response bytes to send with the first frame
 
     @classmethod
     def adopt(cls, ws, max_message):
@@ -239,6 +242,8 @@ class FastWebSocket(WebSocket):
         return True
 
     def _send(self, data):
+        if self._preamble is not None:
+            data, self._preamble = self._preamble + data, None
         try:
             sent = self._socket._sock.send(data)
         except BlockingIOError:
@@ -478,6 +483,8 @@ class FastWebSocket(WebSocket):
         # yield to the hub first whenever some are waiting.
         if yield_first and self._pos < len(self._buf):
             gevent.sleep(0)
+        if self._preamble is not None:         # the peer waits for the 101 first
+            self._send(b"")
         if self.closed and self._timer is None:
             return None
         try:
