@@ -134,9 +134,25 @@ class GuardedEngineIO(EngineServer):
 
 class ChatPacket(packet.Packet):
     """Socket.IO packets coded with :mod:`realtime.jsoncodec` (python-socketio's
-    ``json=`` would set the codec on its own classes, for the whole process)."""
+    ``json=`` would set the codec on its own classes, for the whole process),
+    decoding the common shapes (``2[...]``, ``2<id>[...]``, on ``/``) directly."""
 
     json = jsoncodec
+
+    def decode(self, encoded_packet):
+        ep = encoded_packet
+        if isinstance(ep, str) and len(ep) > 2 and "0" <= ep[0] <= "9":
+            if ep[1] == "[":
+                self.packet_type, self.namespace = int(ep[0]), None
+                self.data = self.json.loads(ep[1:])
+                return 0
+            end = ep.find("[", 2, 102)
+            if end > 1 and ep[1:end].isdigit():
+                self.packet_type, self.namespace = int(ep[0]), None
+                self.id = int(ep[1:end])
+                self.data = self.json.loads(ep[end:])
+                return 0
+        return super().decode(encoded_packet)
 
 
 class TextPacket(ChatPacket):
@@ -300,6 +316,15 @@ class GuardedServer(DeferredServer):
             pass                     # the server never asks clients for acks
         else:
             raise ValueError("unexpected packet type %r" % kind)
+
+    def _handle_event(self, eio_sid, namespace, id, data):
+        # python-socketio's, less its per-event log call.
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if not self.manager.is_connected(sid, namespace):
+            self.logger.warning("%s is not connected to namespace %s", sid, namespace)
+            return
+        self._handle_event_internal(self, sid, eio_sid, data, namespace, id)
 
     def _refuse(self, eio_sid, namespace, message):
         self._send_packet(eio_sid, self.packet_class(
