@@ -40,6 +40,8 @@ def parse(argv=None):
     p.add_argument("--no-postgres", dest="postgres", action="store_false",
                    help="skip the message path on the PostgreSQL store (run by default "
                         "where PostgreSQL's server binaries are installed)")
+    p.add_argument("--no-node", dest="node", action="store_false",
+                   help="skip the Node.js socket.io 4.8 peer")
     p.add_argument("--quick", action="store_true", help="short smoke run with small sizes")
     p.add_argument("--repeat", type=int, default=None, help="runs per scenario (median)")
     p.add_argument("--pin", action="store_true",

@@ -8,6 +8,7 @@ generator processes (:mod:`benchmarks.worker`) driven over pipes.
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,8 +25,25 @@ from .worker import raise_nofile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+NODE_DIR = os.path.join(ROOT, "benchmarks", "node")
+
+
 class BenchError(Exception):
     pass
+
+
+def node_peer():
+    """None when the Node.js peer can run (installing it with ``npm ci`` first
+    if needed), else the one-line reason it is skipped."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        return "node/npm not found: the Node.js socket.io peer is skipped"
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "socket.io")):
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+                              cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            return "npm ci in benchmarks/node failed, the Node.js peer is skipped: %s" % (
+                done.stdout.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+    return None
 
 
 def rss_kb(pid):
@@ -79,6 +97,8 @@ class Server:
             self.cmd += NO_FLOOD_LIMITS
         elif kind == "bare":
             self.cmd = [sys.executable, "-m", "benchmarks.bare", "--port", "0"]
+        elif kind == "node":
+            self.cmd = ["node", os.path.join(NODE_DIR, "server.js"), "--port", "0"]
         else:
             raise ValueError(kind)
         self.cmd += list(extra_args)

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from . import searchbench
-from .procs import BenchError, Remote, Server
+from .procs import BenchError, Remote, Server, node_peer
 from .scenarios import capacity, fan_out, message_path
 from .worker import raise_nofile
 
@@ -75,8 +75,8 @@ def run_one(opts, kind, scenario):
                         store=opts.postgres_db.fresh_url())
         server.db_pid = opts.postgres_db.server.proc.pid
     else:
-        server = Server(kind, opts.server_cpus,
-                        (opts.server_args if kind == "chat" else opts.bare_args).split())
+        extra = {"chat": opts.server_args, "bare": opts.bare_args}.get(kind, "")
+        server = Server(kind, opts.server_cpus, extra.split())
     if scenario == "search":
         # Seeded straight into the server's SQLite file before it starts.
         seeded = searchbench.seed(server.store_path, opts.search_messages)
@@ -127,15 +127,22 @@ def run(opts, progress=print):
             plan += ["capacity:%d" % n for n in opts.capacity]
         else:
             plan.append(scenario)
+    peers = []
+    if opts.node and not opts.url:
+        skipped = node_peer()
+        if skipped:
+            progress(skipped)
+        else:
+            peers.append("node")
     opts.postgres_db = None
     if opts.postgres and not opts.url and any(s in POSTGRES_SCENARIOS for s in plan):
         opts.postgres_db = start_postgres(progress)
     try:
         for rep in range(opts.repeat):
             for scenario in plan:
-                # The bare baseline has no store to search.
+                # The bare baseline and the Node peer have no store to search.
                 kinds = ["chat"] if scenario == "search" else \
-                    ["bare", "chat"] if opts.baseline else ["chat"]
+                    (["bare", "chat"] if opts.baseline else ["chat"]) + peers
                 if opts.postgres_db and scenario in POSTGRES_SCENARIOS:
                     kinds.append("chat-pg")
                 for kind in kinds if rep % 2 == 0 else kinds[::-1]:

@@ -14,7 +14,7 @@ import time
 import gevent
 import socketio
 
-from . import __version__, jsoncodec
+from . import __version__
 from .chat.clock import ClockNamespace
 from .chat.namespace import ChatNamespace
 from .chat.presence import LocalPresence
@@ -24,9 +24,8 @@ from .metrics import Metrics
 from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
 from .store.archive import Archive
-from .transport import engine
 from .transport.connections import Connections, drop_engineio
-from .transport.guard import GuardedServer, add_metrics
+from .transport.guard import add_metrics, socketio_server
 from .transport.limits import Limits
 from .transport.websocket_only import PollingRefused
 from .web import HttpApp
@@ -62,7 +61,6 @@ class App:
     """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
 
     def __init__(self, config):
-        engine.apply()
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
@@ -85,22 +83,8 @@ class App:
         else:
             self.presence = LocalPresence()
         self.limits = Limits(config)
-        self.sio = GuardedServer(
-            limits=self.limits,
-            packet_rate=config.parse("packet_rate"),
-            max_queue=config.max_queue,
-            async_mode="gevent",
-            async_handlers=False,
-            always_connect=False,
-            cors_allowed_origins=_cors(config),
-            max_http_buffer_size=config.max_packet,
-            ping_interval=config.ping_interval,
-            ping_timeout=config.ping_timeout,
-            transports=["websocket"] if config.websocket_only else None,
-            logger=False,
-            engineio_logger=False,
-            json=jsoncodec,
-            **kwargs)
+        self.sio = socketio_server(config, self.limits, cors_allowed_origins=_cors(config),
+                                   **kwargs)
         self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
                                   limits=self.limits)
         self.clock = ClockNamespace()

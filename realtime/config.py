@@ -37,6 +37,13 @@ def _positive_int(text):
     return value
 
 
+def _positive_seconds(text):
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a number of seconds above 0, got %s" % text)
+    return value
+
+
 def _count(text):
     value = int(text)
     if value < 0:
@@ -165,9 +172,9 @@ SETTINGS = (
     Setting("shutdown_timeout", "--shutdown-timeout", "REALTIME_SHUTDOWN_TIMEOUT", 10.0,
             _seconds,
             "seconds a graceful stop may take before connections are cut"),
-    Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, _positive_int,
+    Setting("ping_interval", "--ping-interval", "REALTIME_PING_INTERVAL", 25, _positive_seconds,
             "seconds between Engine.IO pings"),
-    Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, _positive_int,
+    Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, _positive_seconds,
             "seconds to wait for a pong before dropping a silent connection"),
     Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", _log_level,
             "logging level: debug, info, warning or error"),

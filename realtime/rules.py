@@ -279,12 +279,14 @@ class RateLimiter:
     def __init__(self, count, seconds):
         self.count = count
         self.seconds = seconds
-        self._times = collections.deque()
+        self._times = None          # made at the first event (an empty deque is 600 B)
 
     def allow(self, now):
         if not self.count:
             return True
         times = self._times
+        if times is None:
+            times = self._times = collections.deque()
         while times and times[0] <= now - self.seconds:
             times.popleft()
         if len(times) >= self.count:

@@ -23,6 +23,7 @@ import gevent
 from . import config as settings
 from .app import create_app
 from .selfcheck import Host, configure_logging, startup, startup_failure
+from .server import tune_process
 
 try:
     config = settings.from_sources()
@@ -41,6 +42,7 @@ except Exception as exc:            # a store that cannot be opened, ...: one li
     logging.getLogger("realtime").error("realtime: %s", why)
     sys.exit(3)
 startup(app, config, host)
+tune_process()
 atexit.register(app.close)
 
 

@@ -27,10 +27,19 @@ def host_port(url):
 class RawSocket:
     """One Engine.IO WebSocket session; answers pings, records text packets."""
 
-    def __init__(self, url, source=None, origin=None, handshake=True, headers=None):
+    def __init__(self, url, source=None, origin=None, handshake=True, headers=None,
+                 rcvbuf=None):
         host, port = host_port(url)
-        sock = socket.create_connection((host, port), timeout=timeout(5),
-                                        source_address=(source, 0) if source else None)
+        if rcvbuf:      # a small receive buffer, set before connecting (a slow reader)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if source:
+                sock.bind((source, 0))
+            sock.settimeout(timeout(5))
+            sock.connect((host, port))
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout(5),
+                                            source_address=(source, 0) if source else None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.ws = websocket.WebSocket()

@@ -51,7 +51,7 @@ def test_unknown_namespace_gets_object_with_message(raw):
     ws = raw()
     reply = ws.connect_ns({"name": "alice"}, namespace="/nope")
     assert reply.startswith("44/nope,")
-    assert json.loads(reply[len("44/nope,"):]) == {"message": "unknown namespace /nope"}
+    assert json.loads(reply[len("44/nope,"):]) == {"message": "Invalid namespace"}
 
 
 def test_second_connect_on_same_namespace_is_refused(raw):

@@ -15,6 +15,7 @@ of ``Forwarded`` (RFC 7239).  IPv6 clients are keyed per /64 (one subscriber
 usually holds a whole /64); IPv4-mapped IPv6 addresses as their IPv4 address.
 """
 
+import functools
 import ipaddress
 
 DEFAULT_TRUST_TEXT = "127.0.0.1,::1"
@@ -70,6 +71,7 @@ class Trust:
 DEFAULT_TRUST = Trust.parse(DEFAULT_TRUST_TEXT)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_ip(text):
     """An address as proxies and servers write it, or None.
 

@@ -50,7 +50,15 @@ class Connections:
 
     def __init__(self):
         self._websockets = set()            # open gevent-websocket connections
+        self._detached = set()              # WebSockets read off their handler (hold())
         self._sockets = weakref.WeakSet()   # TCP connections that sent a request
+
+    def hold(self, ws):
+        """Track a WebSocket that outlives its request (read on its own greenlet)."""
+        self._detached.add(ws)
+
+    def release(self, ws):
+        self._detached.discard(ws)
 
     def serve(self, app, environ, start_response, closing=False):
         """Call ``app``; with ``closing`` the response says ``Connection: close``."""
@@ -63,7 +71,8 @@ class Connections:
         ws = environ.get("wsgi.websocket")
         if ws is None:
             return app(environ, start_response)
-        # A WebSocket lives exactly as long as this call.
+        # A WebSocket lives as long as this call, or until release() once held.
+        environ["realtime.connections"] = self
         self._websockets.add(ws)
         try:
             return app(environ, start_response)
@@ -81,8 +90,10 @@ class Connections:
         side only, so a response being written still goes out.
         """
         with gevent.Timeout(max(0.0, grace), False):
-            while self._websockets:
+            while self._websockets or self._detached:
                 gevent.sleep(0.02)
+        for ws in list(self._detached):
+            ws.abort()
         for ws in list(self._websockets):
             try:
                 ws.handler.socket.shutdown(socket.SHUT_RDWR)

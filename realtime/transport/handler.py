@@ -2,93 +2,27 @@
 
 :func:`handler_class` builds it from the config.  It drops clients that are
 slow to send their request line and headers (slow-loris, silent sockets),
-refuses a WebSocket from a foreign Origin before answering 101, and reads
-WebSocket frames through :class:`CappedWebSocket`, which refuses an
-oversized message from its header and closes a connection that floods
-frames::
+refuses a WebSocket from a foreign Origin before answering 101, and hands
+the app a :class:`~.websocket.FastWebSocket`, which refuses an oversized
+message from its header, closes a connection that floods frames, and
+writes without blocking::
 
     server = pywsgi.WSGIServer(addr, app, handler_class=handler_class(config))
 """
 
-import logging
-import struct
-import time
+import base64
+import hashlib
 
 import gevent
-from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.handler import WebSocketHandler
-from geventwebsocket.websocket import Header, WebSocket
 
+from .http import read_headers
+from .websocket import FastWebSocket
 from ..rules import RateLimiter
 
-log = logging.getLogger("realtime.guard")
 
-
-class CappedWebSocket(WebSocket):
-    """gevent-websocket's WebSocket that checks each frame header first.
-
-    A frame (or fragmented message) over ``max_message`` bytes closes the
-    connection (1009) before its payload is read; more frames than
-    ``frames`` allows closes it too (1008).
-    """
-
-    __slots__ = ("max_message", "frames", "_size")
-
-    def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None):
-        super().__init__(environ, stream, handler)
-        self.max_message = max_message
-        self.frames = frames
-        self._size = 0
-
-    def read_frame(self):
-        if self.frames is not None and not self.frames.allow(time.monotonic()):
-            self._refuse(1008, "too many frames")
-        header = Header.decode_header(self.stream)
-        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
-            self._size = 0
-        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY, self.OPCODE_CONTINUATION):
-            self._size += header.length
-            if self._size > self.max_message:
-                self._refuse(1009, "message too big")
-        elif header.length > 125:
-            raise ProtocolError("control frame too long")
-        if header.flags:
-            raise ProtocolError("reserved bits set")
-        if not header.length:
-            return header, b""
-        payload = self.raw_read(header.length)
-        if len(payload) != header.length:
-            raise ProtocolError("unexpected end of stream in a frame")
-        if header.mask:
-            payload = header.unmask_payload(payload)
-        return header, payload
-
-    def receive(self):
-        # A socket with data waiting never blocks, so a client that pipelines
-        # frames would keep this greenlet running and starve every other
-        # connection: yield to the hub once per message.
-        gevent.sleep(0)
-        message = super().receive()
-        # engineio decodes a text frame without checking it first: an empty
-        # frame or an unknown packet type would end in a logged traceback.
-        if isinstance(message, str) and (not message or message[0] not in "0123456"):
-            log.debug("closing a WebSocket: not an Engine.IO packet")
-            self._close_with(1002, "not an Engine.IO packet")
-            return None
-        return message
-
-    def _refuse(self, code, reason):
-        log.debug("closing a WebSocket: %s", reason)
-        self._close_with(code, reason)
-        raise ProtocolError(reason)
-
-    def _close_with(self, code, reason):
-        # gevent-websocket's close() ignores its code argument: build the
-        # close payload (status code + reason) here.
-        try:
-            self.close(message=struct.pack("!H", code) + reason.encode())
-        except Exception:  # peer already gone
-            pass
+SWITCHING = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n")
 
 
 def origin_allowed(config, environ):
@@ -133,26 +67,62 @@ def handler_class(config):
                 if timer is not None:
                     timer.close()
 
+        def start_response(self, status, headers, exc_info=None):
+            # pywsgi ends a "Connection: close" request's connection without
+            # saying so; Node 19+ HTTP clients then reuse the dead socket.
+            if self.close_connection and not any(
+                    name.lower() == "connection" for name, _ in headers):
+                headers = list(headers) + [("Connection", "close")]
+            return super().start_response(status, headers, exc_info)
+
         def read_request(self, raw_requestline):
             result = super().read_request(raw_requestline)
             if self._header_timer is not None:
                 self._header_timer.cancel()
             return result
 
+        def MessageClass(self, rfile, *args):
+            return read_headers(rfile)
+
         def upgrade_connection(self):
-            # gevent-websocket answers 101 before the app runs, so engineio's
-            # origin check could only close an already open WebSocket.
+            """gevent-websocket's handshake, with a FastWebSocket for the app.
+
+            Also refuses a foreign Origin before the 101: gevent-websocket
+            answers 101 before the app runs, so engineio's origin check could
+            only close an already open WebSocket.
+            """
             if not origin_allowed(config, self.environ):
                 self.start_response("403 Forbidden", [("Content-Type", "text/plain")])
                 return [b"Not an accepted origin."]
-            result = super().upgrade_connection()
-            ws = getattr(self, "websocket", None)
-            if ws is not None and type(ws) is WebSocket:
-                frames = RateLimiter(*frame_rate) if frame_rate[0] else None
-                ws.closed = True      # its __del__ would send a close frame
-                self.websocket = CappedWebSocket(ws.environ, ws.stream, ws.handler,
-                                                 max_message, frames)
-                self.environ["wsgi.websocket"] = self.websocket
-            return result
+            environ = self.environ
+            version = environ.get("HTTP_SEC_WEBSOCKET_VERSION")
+            if version not in self.SUPPORTED_VERSIONS:
+                self.start_response("400 Bad Request", [
+                    ("Sec-WebSocket-Version", ", ".join(self.SUPPORTED_VERSIONS))])
+                return [b"Unsupported WebSocket Version"]
+            key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
+            try:
+                valid = len(base64.b64decode(key, validate=True)) == 16
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                self.start_response("400 Bad Request", [])
+                return [b"Invalid Sec-WebSocket-Key"]
+            frames = RateLimiter(*frame_rate) if frame_rate[0] else None
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1"))
+                                      .digest())
+            # The 101 goes out with the first frame (the Engine.IO handshake):
+            # one send() instead of pywsgi's header writer plus another.
+            self.websocket = FastWebSocket(environ, None, self, max_message, frames,
+                                           preamble=SWITCHING % accept)
+            environ["wsgi.websocket_version"] = version
+            environ["wsgi.websocket"] = self.websocket
+            # What start_response("101 ...") would leave: nothing for pywsgi
+            # to write, no keep-alive after the app returns.
+            self.status = "101 Switching Protocols"
+            self.code = 101
+            self.headers_sent = True
+            self.close_connection = True
+            return None
 
     return GuardedHandler
