@@ -75,12 +75,12 @@ def test_event_without_name_gets_failure_ack_and_no_traceback(server, raw):
 
 
 def test_event_without_name_and_ack_is_dropped_silently(server, raw):
-    """``42[]``, ``42[1]``, ``42{"a":1}`` without an ack id: no answer, no log line, still open
+    """``42[]``, ``42[1]`` without an ack id: no answer, no log line, still open
     (docs/security.md)."""
     ws = raw()
     ws.connect_ns({"name": "alice"})
     before = server.log()
-    for packet in ("42[]", "42[1]", '42{"a":1}'):
+    for packet in ("42[]", "42[1]"):
         ws.send(packet)
     assert ws.call("rooms", {}, 9)["ok"] is True
     assert [p for p in ws.packets if not p.startswith(("0{", "40", "439"))] == []
