@@ -7,14 +7,22 @@ for broadcasts and presence).  ``postgres://`` works too, and so does any
 libpq URI parameter (``?sslmode=require``, ``?connect_timeout=5``, ...).
 
 - **Schema**: created on first start and migrated by version on later
-  starts (:func:`migrate`, steps in :mod:`realtime.store.pgsql`), under an
-  advisory lock, so processes starting together on an empty database do not
-  race.  A server older than its database refuses to start.
-- **Ids**: per-room counter rows locked until commit (see ``pgsql``): within
-  a room, ids are strictly increasing across every process and committed in
-  id order.
-- **Group commit**: each batch of the archive is one statement, one
-  transaction; it returns (and the acks go out) only once committed.
+  starts (:func:`realtime.store.pgschema.migrate`), under an advisory lock,
+  so processes starting together on an empty database do not race.  A
+  server older than its database refuses to start.
+- **Ids**: per-room counter rows locked until commit (see
+  :mod:`.pgschema`): within a room, messages and updates share one id
+  sequence, strictly increasing across every process and committed in id
+  order.
+- **Group commit**: each batch of the archive is one transaction; it returns
+  (and the acks go out) only once committed.  A batch of posts without
+  ``reply_to`` (the message path) is one statement; any other batch locks
+  its rooms and applies its operations in order (:mod:`.pg_log`).
+- **Search**: each message's words (Unicode case-folded, as
+  :mod:`realtime.words` splits them) are stored as a ``tsvector`` with a GIN
+  index, written with the message and rewritten by edits and deletes; a
+  query is a ``tsquery`` of prefixes, and the exact word rule checks each
+  hit.
 - **gevent**: psycopg 3 detects a gevent-patched ``select`` and then waits
   through it (``wait_poll``) instead of its C ``wait_c``: every query yields
   to the hub while PostgreSQL works, so the store is not ``blocking`` and
@@ -30,19 +38,19 @@ libpq URI parameter (``?sslmode=require``, ``?connect_timeout=5``, ...).
 import contextlib
 import itertools
 import logging
-import re
-import sys
 import threading
 import time
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.pq import ConnStatus, TransactionStatus
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import pgsql
+from .pg_conn import alive, check_cooperative, connection_kwargs, \
+    hide_password  # noqa: F401  (hide_password is re-exported)
 from .base import Post, Snapshot, Store, StoreError, as_op
 from .pg_log import Txn, escape, message_row, stored_text, tsquery, unescape, unread, \
     update_row, words
@@ -61,67 +69,6 @@ DM_RETRY = 5.0            # s between block requests while PostgreSQL is down
 RETRIES = 3               # attempts of a batch that lost a deadlock
 INDEX_CHUNK = 2000        # messages given their words per index() call
 
-# libpq settings used unless the URL gives its own: fail fast on a dead
-# network instead of waiting for TCP's minutes; bound any one statement.
-DEFAULTS = {
-    "application_name": "realtime",
-    "connect_timeout": "3",
-    "keepalives": "1",
-    "keepalives_idle": "10",
-    "keepalives_interval": "5",
-    "keepalives_count": "3",
-    "tcp_user_timeout": "15000",
-    "options": "-c statement_timeout=15000",
-}
-
-
-def hide_password(url):
-    """``postgresql://u:secret@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc="%s:***@%s" % (parts.username or "", host))
-    return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***",
-                                                  parts.query)))
-
-
-def connection_kwargs(url):
-    """psycopg connect arguments: :data:`DEFAULTS` under the URL's own parameters."""
-    try:
-        given = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise ValueError("bad PostgreSQL URL %s: %s" % (hide_password(url), exc)) from None
-    kwargs = {k: v for k, v in DEFAULTS.items() if k not in given}
-    kwargs["autocommit"] = True
-    return kwargs
-
-
-def _alive(conn):
-    """Whether an idle pooled connection still works, without a round trip:
-    read whatever its socket holds (a dead server left EOF or an error)."""
-    pgconn = conn.pgconn
-    if conn.closed or pgconn.status != ConnStatus.OK:
-        return False
-    try:
-        pgconn.consume_input()
-    except psycopg.Error:
-        return False
-    return pgconn.status == ConnStatus.OK and \
-        pgconn.transaction_status == TransactionStatus.IDLE
-
-
-def _check_cooperative():
-    """Log an error when gevent patched ``select`` after psycopg chose its C wait
-    (psycopg was imported first): every query would then stall the hub."""
-    monkey = sys.modules.get("gevent.monkey")
-    import psycopg.waiting
-    if monkey is not None and monkey.is_module_patched("select") and \
-            psycopg.waiting.wait is getattr(psycopg.waiting, "wait_c", None):
-        log.error("psycopg was imported before gevent monkey-patched the process: every "
-                  "PostgreSQL query will block all connections; patch first (the entry "
-                  "points and gunicorn's gevent workers do)")
-
-
 class PostgresStore(Store):
     """Messages in one PostgreSQL database; safe to share between any number of processes."""
 
@@ -130,7 +77,7 @@ class PostgresStore(Store):
     indexes = True
 
     def __init__(self, url, startup_wait=STARTUP_WAIT):
-        _check_cooperative()
+        check_cooperative()
         self.url = url
         self._kwargs = connection_kwargs(url)          # a bad URL fails here, clearly
         self._password = (unquote(urlsplit(url).password or "")
@@ -178,7 +125,7 @@ class PostgresStore(Store):
         deadline = time.monotonic() + timeout
         while True:
             conn = self.pool.getconn(max(0.001, deadline - time.monotonic()))
-            if _alive(conn):
+            if alive(conn):
                 break
             conn.close()                 # the pool drops it and connects a new one
             self.pool.putconn(conn)
