@@ -197,8 +197,19 @@ FROM (SELECT coalesce(max(read), 0) AS read, coalesce(max(seen), 0) AS seen,
 """
 
 # Live messages of the room matching the tsquery, newest first, below an id.
-SEARCH = ("SELECT %s FROM realtime_messages WHERE room = %%s AND words @@ %%s::tsquery "
-          "AND deleted IS NULL AND id < %%s ORDER BY id DESC LIMIT %%s" % COLUMNS)
+# Two plans, chosen by the store rather than left to estimates of prefix
+# matches: first the room's newest SEARCH_WINDOW ids (a backward scan of the
+# key, bounded: common words end here), then the older ones through the GIN
+# index only (`room || ''` and `id + 0` keep the key out of that plan, so a
+# rare word costs its matches, not the room's size).
+SEARCH_WINDOW = 2000
+SEARCH_RECENT = ("SELECT %s FROM realtime_messages WHERE room = %%(room)s "
+                 "AND id > coalesce((SELECT last_id FROM realtime_rooms WHERE room = %%(room)s), 0)"
+                 " - %d AND id < %%(below)s AND words @@ %%(q)s::tsquery AND deleted IS NULL "
+                 "ORDER BY id DESC LIMIT %%(limit)s" % (COLUMNS, SEARCH_WINDOW))
+SEARCH_OLDER = ("SELECT %s FROM realtime_messages WHERE room || '' = %%(room)s "
+                "AND words @@ %%(q)s::tsquery AND deleted IS NULL AND id + 0 < %%(below)s "
+                "ORDER BY id + 0 DESC LIMIT %%(limit)s" % COLUMNS)
 
 # -- derived data: words of messages a version-1 database already held --------
 

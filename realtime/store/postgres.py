@@ -309,23 +309,25 @@ class PostgresStore(Store):
         # none are left): so a search never misses a stored message.
         while self.index(INDEX_CHUNK) == INDEX_CHUNK:
             pass
-        q = tsquery(room, query)
+        args = {"room": room, "q": tsquery(room, query), "below": 1 << 62,
+                "limit": max(2 * limit, 20)}
         found = []
-        chunk = max(2 * limit, 20)
-        below = 1 << 62
-        while len(found) < limit:
-            rows = self._run(lambda conn: conn.execute(pgsql.SEARCH, (room, q, below, chunk))
-                             .fetchall(), retry_lost=True)
-            for row in rows:
-                msg = message_row(row)
-                # The index keeps words' first MAX_LEXEME characters: the exact rule decides.
-                if wordrule.matches(query, msg["text"]):
-                    found.append(msg)
-                    if len(found) == limit:
-                        break
-            if len(rows) < chunk:
-                break
-            below = rows[-1][0]
+        for sql in (pgsql.SEARCH_RECENT, pgsql.SEARCH_OLDER):
+            while len(found) < limit:
+                rows = self._run(lambda conn: conn.execute(sql, args).fetchall(),
+                                 retry_lost=True)
+                for row in rows:
+                    msg = message_row(row)
+                    # The index keeps words' first MAX_LEXEME characters: the
+                    # exact rule decides.
+                    if wordrule.matches(query, msg["text"]):
+                        found.append(msg)
+                        if len(found) == limit:
+                            return found
+                if rows:
+                    args["below"] = rows[-1][0]
+                if len(rows) < args["limit"]:
+                    break
         return found
 
     def has_room(self, room):
