@@ -4,12 +4,21 @@ too): several processes' edits and reactions at once, the GIN index, long words.
 import random
 import threading
 
+import pytest
+
 from realtime.store import Delete, Edit, Post, React, Read, Refused, open_store
 from realtime.store.pg_log import MAX_LEXEME
 from realtime.words import words
 from support import timeout
 from test_store import one, put
-from test_store_postgres import run_threads, store  # noqa: F401,F811 (fixture)
+from test_store_postgres import run_threads
+
+
+@pytest.fixture
+def store(postgres_url):
+    s = open_store(postgres_url)
+    yield s
+    s.close()
 
 
 def _deadlocks(url):
