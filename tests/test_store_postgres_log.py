@@ -145,3 +145,14 @@ def test_delete_in_the_same_batch_as_its_post_and_edit(store):
     assert [u["kind"] for u in snap.updates] == ["edit", "react", "delete"]
     assert store.search("r", ["secret"], 5) == []
     assert one(store, Read("r", "bob", snap.top)) == (snap.top, 0, True)
+
+
+def test_index_words_follow_the_word_rule():
+    """The words indexed (ASCII fast path or not) are the word rule's, case-folded,
+    plus the room's lexeme."""
+    from realtime.store.pg_log import words as indexed
+    rnd = random.Random(3)
+    alphabet = "aZ09_- .,'\"\\\x00\t\nÉéßŞ😀"
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
+        assert set(indexed("r.1", text).split(" ")) == set(words(text)) | {"#r.1"}, text

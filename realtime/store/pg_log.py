@@ -47,6 +47,7 @@ def escape(text):
 
 
 _ESCAPED = re.compile(r"\\(.)", re.S)
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def unescape(text):
@@ -63,7 +64,14 @@ def stored_text(text):
 def words(room, text):
     """The ``words`` parameter of a message: ``#room`` and the text's words, case-folded,
     each at most :data:`MAX_LEXEME` characters (a search then checks the exact rule)."""
-    found = {w[:MAX_LEXEME] for w in wordrule.words(text)}
+    if text.isascii():
+        # The word rule on ASCII (the message path's usual case, 4x cheaper):
+        # words are runs of [a-z0-9] after lower(), which is casefold() here.
+        found = set(_ASCII_WORD.findall(text.lower()))
+    else:
+        found = set(wordrule.words(text))
+    if len(text) > MAX_LEXEME:
+        found = {w[:MAX_LEXEME] for w in found}
     found.add("#" + room)
     return " ".join(found)
 

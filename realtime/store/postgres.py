@@ -233,6 +233,9 @@ class PostgresStore(Store):
     def index(self, limit=INDEX_CHUNK):
         """Fill in the words of up to ``limit`` messages written without them (those
         of a version-1 database); new messages get theirs as they are written."""
+        # At most INDEX_CHUNK per call: the words are computed on the hub.
+        limit = min(limit, INDEX_CHUNK)
+
         def run(conn):
             rows = conn.execute(pgsql.UNINDEXED, (limit,)).fetchall()
             if rows:
