@@ -23,7 +23,7 @@ import tempfile
 CHILD = r"""
 from gevent import monkey; monkey.patch_all()
 import json, sys, time, gevent
-from realtime.store import Edit, Post, open_store
+from realtime.store import Edit, open_store
 from realtime.store.archive import Archive
 
 url, seconds, writers, edits = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
@@ -43,13 +43,14 @@ def writer(n):
         if edits and last is not None and i % 2:
             op = Edit("room%d" % (n % 50), last, "w%d" % n, "edited %d" % i, 2)
         else:
-            op = Post("room%d" % (n % 50), "w%d" % n, "message %d from w%d" % (i, n), None, 1)
+            # the first release's tuple form: the same for every store version
+            op = ("room%d" % (n % 50), "w%d" % n, "message %d from w%d" % (i, n), None, 1)
         done = gevent.event.AsyncResult()
         archive.submit(op, done.set)
         result = done.get()
         if isinstance(result, Exception):
             raise result
-        if type(op) is Post:
+        if type(op) is tuple:
             last = result[0]["id"]
         acks[0] += 1
         i += 1
@@ -75,8 +76,7 @@ archive.close()
 
 def run(url, args):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + \
-        os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = args.code + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run([sys.executable, "-c", CHILD, url, str(args.seconds),
                           str(args.writers), "1" if args.edits else "0"],
                          env=env, capture_output=True, text=True, timeout=args.seconds + 60)
@@ -91,6 +91,9 @@ def main(argv=None):
     p.add_argument("--writers", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--edits", action="store_true", help="every other write is an edit")
+    p.add_argument("--code", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   help="checkout whose realtime package the stores come from (to compare "
+                        "versions)")
     args = p.parse_args(argv)
     from realtime.store.pgtemp import TempPostgres
     pg = TempPostgres(durable=True).start()
