@@ -136,8 +136,11 @@ class Txn:
         self._begin(ops)
         out = []
         for op in ops:
+            handler = self.HANDLERS.get(type(op))
+            if handler is None:
+                raise TypeError("unknown operation %r" % (op,))
             try:
-                out.append(self.HANDLERS[type(op)](self, op))
+                out.append(handler(self, op))
             except Refused as exc:
                 out.append(exc)
         self.flush()
