@@ -1,6 +1,9 @@
 """Messages that live on the page (web/message.js, actions.js, compose.js, updates.js):
 replies, edits, deletes and reactions between two people in real headless Chromium."""
 
+import base64
+import json
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -200,3 +203,47 @@ def test_reactions_toggle_with_counts_and_names(server, a, b, room):
     assert a.by_text("lunch at noon?")["reactions"][1] == {
         "emoji": "🎉", "count": 1, "who": "bob", "pressed": False}
     assert a.severe_logs() == [] and b.severe_logs() == []
+
+
+def _jwt(claims):
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return part({"alg": "HS256", "typ": "JWT"}) + "." + part(claims) + ".c2lnbmF0dXJl"
+
+
+def test_menu_closes_with_escape_and_gives_focus_back(server, a, b, room):
+    """Escape closes the message menu; focus returns to the message's actions button."""
+    two(server, a, b, room)
+    b.send("press escape")
+    a.wait_texts(["press escape"])
+    a.open_menu("press escape")
+    a.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    a.wait(lambda: not a.js("return document.getElementById('msg-menu').matches(':popover-open');"))
+    a.wait(lambda: a.js("return document.activeElement.classList.contains('msg-actions');"))
+
+
+def test_moderator_flag_offers_delete_everywhere_and_member_tools(server, a, b, room):
+    """A page whose token says moderator offers Delete on others' messages and kick/mute in
+    the people list; the server still decides (here: a member, so it refuses, and says so)."""
+    b.open(server.url, "bob").join(room)
+    b.send("not yours to delete")
+    a.d.get(server.url + "/")
+    a.js("localStorage.clear(); localStorage.setItem('realtime.name', 'mod');"
+         "localStorage.setItem('realtime.token', arguments[0]);",
+         _jwt({"name": "mod", "role": "moderator"}))
+    a.d.get(server.url + "/")
+    a.wait_synced("lobby")
+    a.join(room)
+    a.wait_texts(["not yours to delete"])
+    a.open_menu("not yours to delete")
+    assert a.menu_items() == ["More reactions…", "Reply", "Delete…"]
+    a.find("#menu-delete").click()
+    a.wait(lambda: a.js("return document.getElementById('confirm-delete').open;"))
+    assert a.text_of("#confirm-who") == "bob's message"
+    a.find("#confirm-ok").click()
+    a.wait(lambda: a.find("#toast").is_displayed())
+    assert "only a moderator can delete" in a.text_of("#toast")
+    assert a.texts() == ["not yours to delete"]
+    a.wait(lambda: a.js("return document.querySelectorAll("
+                        "'#member-list .member-tools .tool-btn').length;") == 2)
+    assert a.js("return document.querySelectorAll('#member-list li').length;") == 2
