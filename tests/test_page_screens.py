@@ -107,8 +107,13 @@ def test_conversation_screenshots(server_factory, drivers):
                    == 3)
             shot(a, "conversation-phone-search.png", 390, 844, True)
             shot(a, "conversation-desktop-search.png", 1280, 800, False)
+            a.find("#search-close").click()
+            a.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+                "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+            shot(a, "conversation-desktop-dark.png", 1280, 800, False)
         finally:
             a.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            a.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
         assert a.severe_logs() == []
     finally:
         maria.disconnect()

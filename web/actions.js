@@ -82,7 +82,7 @@ export function openMenu(view, id, trigger) {
   var mine = state.reactions || {};
   Array.prototype.forEach.call(menu.querySelectorAll(".quick"), function (b) {
     var on = (mine[b.dataset.emoji] || []).indexOf(S.me) >= 0;
-    b.setAttribute("aria-pressed", String(on));
+    b.setAttribute("aria-checked", String(on));
   });
   $("menu-title").textContent = state.name + ": " + snippet(state.text);
   openPopover(menu, trigger);
@@ -174,6 +174,7 @@ function buildPopovers() {
   QUICK_EMOJI.forEach(function (emoji) {
     var b = el("button", "quick", emoji);
     b.type = "button";
+    b.setAttribute("role", "menuitemcheckbox");
     b.dataset.emoji = emoji;
     var name = EMOJI.filter(function (p) { return p[0] === emoji; })[0];
     b.setAttribute("aria-label", "React with " + (name ? name[1] : emoji));
