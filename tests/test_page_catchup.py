@@ -56,3 +56,29 @@ def test_updates_missed_across_a_restart_are_applied(server_factory, drivers):
         assert page.by_text("four")["quote"]["text"] == "three"
         assert page.js("return window.__sameDocument;") is True
         assert page.conn_state() == "connected"
+
+
+def test_dropped_connection_catches_up_past_500_entries(server, drivers, room):
+    """More than 500 missed messages and reactions: the page joins again while `more`
+    and ends with every message and every reaction, in place."""
+    page = Page(drivers[0]).open(server.url, "dana")
+    page.join(room)
+    writer = Client(server.url, "eli")
+    try:
+        writer.call("join", {"room": room})
+        first = writer.call("message", {"room": room, "text": "first"})["message"]
+        page.wait_texts(["first"])
+        page.hold_offline()
+        ids = [writer.call("message", {"room": room, "text": "m%03d" % i})["message"]["id"]
+               for i in range(300)]
+        for id in [first["id"]] + ids[:-40]:
+            assert writer.call("react", {"room": room, "id": id, "emoji": "❤️", "on": True})["ok"]
+        assert writer.call("edit", {"room": room, "id": first["id"], "text": "first!"})["ok"]
+    finally:
+        writer.disconnect()
+    page.go_online()
+    page.wait_texts(["first!"] + ["m%03d" % i for i in range(300)], units=30)
+    counts = page.js("return Array.from(document.querySelectorAll("
+                     "'.log:not([hidden]) li.msg')).map(function (li) {"
+                     " return li.querySelectorAll('.reaction').length; });")
+    assert counts == [1] * 261 + [0] * 40

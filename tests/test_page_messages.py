@@ -247,3 +247,28 @@ def test_moderator_flag_offers_delete_everywhere_and_member_tools(server, a, b, 
     a.wait(lambda: a.js("return document.querySelectorAll("
                         "'#member-list .member-tools .tool-btn').length;") == 2)
     assert a.js("return document.querySelectorAll('#member-list li').length;") == 2
+
+
+def test_reply_and_react_at_phone_width(server, a, b, room):
+    """On a phone the menu is a sheet at the bottom; reply and react work from it."""
+    two(server, a, b, room)
+    b.send("on my phone?")
+    a.wait_texts(["on my phone?"])
+    a.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        a.wait(lambda: not a.find("#nav").is_displayed())
+        a.open_menu("on my phone?")
+        box = a.js("var r = document.getElementById('msg-menu').getBoundingClientRect();"
+                   "return [r.left, r.right, r.bottom];")
+        assert box[0] == 0 and box[1] == 390 and abs(box[2] - 844) < 2
+        a.find("#menu-quick .quick[data-emoji='❤️']").click()
+        b.wait(lambda: b.by_text("on my phone?")["reactions"] == [
+            {"emoji": "❤️", "count": 1, "who": "alice", "pressed": False}])
+        a.open_menu("on my phone?")
+        a.find("#menu-reply").click()
+        a.send("yes, on my phone")
+        b.wait(lambda: b.texts() == ["on my phone?", "yes, on my phone"])
+        assert b.by_text("yes, on my phone")["quote"]["text"] == "on my phone?"
+    finally:
+        a.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
