@@ -45,6 +45,12 @@ def clients():
         c.disconnect()
 
 
+def _jwt(claims):
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return part({"alg": "HS256", "typ": "JWT"}) + "." + part(claims) + ".c2lnbmF0dXJl"
+
+
 def two(server, a, b, room):
     a.open(server.url, "alice").join(room)
     b.open(server.url, "bob").join(room)
@@ -205,12 +211,6 @@ def test_reactions_toggle_with_counts_and_names(server, a, b, room):
     assert a.severe_logs() == [] and b.severe_logs() == []
 
 
-def _jwt(claims):
-    def part(obj):
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-    return part({"alg": "HS256", "typ": "JWT"}) + "." + part(claims) + ".c2lnbmF0dXJl"
-
-
 def test_menu_closes_with_escape_and_gives_focus_back(server, a, b, room):
     """Escape closes the message menu; focus returns to the message's actions button."""
     two(server, a, b, room)
@@ -222,15 +222,16 @@ def test_menu_closes_with_escape_and_gives_focus_back(server, a, b, room):
     a.wait(lambda: a.js("return document.activeElement.classList.contains('msg-actions');"))
 
 
-def test_moderator_flag_offers_delete_everywhere_and_member_tools(server, a, b, room):
+@pytest.mark.parametrize("token", [_jwt({"name": "mod", "role": "moderator"}),
+                                   "v2.moderator.4102444800.c2lnbmF0dXJl"])
+def test_moderator_flag_offers_delete_everywhere_and_member_tools(server, a, b, room, token):
     """A page whose token says moderator offers Delete on others' messages and kick/mute in
     the people list; the server still decides (here: a member, so it refuses, and says so)."""
     b.open(server.url, "bob").join(room)
     b.send("not yours to delete")
     a.d.get(server.url + "/")
     a.js("localStorage.clear(); localStorage.setItem('realtime.name', 'mod');"
-         "localStorage.setItem('realtime.token', arguments[0]);",
-         _jwt({"name": "mod", "role": "moderator"}))
+         "localStorage.setItem('realtime.token', arguments[0]);", token)
     a.d.get(server.url + "/")
     a.wait_synced("lobby")
     a.join(room)

@@ -31,7 +31,7 @@ export var S = {
   serverRooms: [],      // the last `rooms` answer
   // A moderator may delete anyone's message (and kick and mute, in the
   // people list). The server enforces roles; this only decides what the page
-  // offers. Set from the token's `role` claim (JWT), see roleFromToken().
+  // offers. Set from the token (its role part or `role` claim), see roleFromToken().
   moderator: false,
   compose: null         // {kind: "reply" or "edit", view, id, draft}: what Enter does
 };
@@ -46,9 +46,12 @@ export var EMOJI = [
   ["🤝", "deal"], ["💡", "idea"], ["⚠️", "warning"], ["➕", "plus one"]
 ];
 
-/** True when a JWT's payload says `"role": "moderator"` (no check: the server decides). */
+/** True when the token names the moderator role: a secret token
+ * `v2.moderator.EXPIRY.SIG`, or a JWT whose payload says `"role": "moderator"`.
+ * Nothing is verified here: the server decides what is allowed. */
 export function roleFromToken(token) {
   var parts = String(token || "").split(".");
+  if (parts.length === 4 && parts[0] === "v2") return parts[1] === "moderator";
   if (parts.length !== 3 || parts[0].slice(0, 2) !== "ey") return false;
   try {
     var json = atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"));
