@@ -93,7 +93,9 @@ class Page:
 
     def wait(self, condition, units=10, message=""):
         """Wait (bounded) until ``condition()`` is truthy; return its value."""
-        return WebDriverWait(self.d, timeout(units), poll_frequency=0.05).until(
+        # A condition may assert on something not there yet (by_text): poll on.
+        return WebDriverWait(self.d, timeout(units), poll_frequency=0.05,
+                             ignored_exceptions=(AssertionError,)).until(
             lambda d: condition(), message)
 
     def js(self, script, *args):
