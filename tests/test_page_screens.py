@@ -100,7 +100,10 @@ def test_conversation_screenshots(server_factory, drivers):
             menu = a.js("var r = document.getElementById('msg-menu').getBoundingClientRect();"
                         "return [r.left, r.right, r.bottom];")
             assert menu[0] >= 0 and menu[1] <= 390 and menu[2] <= 844   # a bottom sheet
-            a.js("document.getElementById('msg-menu').hidePopover();")
+            a.find("#menu-reply").click()
+            a.wait(lambda: a.find("#compose-mode").is_displayed())
+            shot(a, "conversation-phone-reply.png", 390, 844, True)
+            a.find("#compose-cancel").click()
             a.find("#search-toggle").click()
             a.fill("#search-input", "footer\n")
             a.wait(lambda: a.js("return document.querySelectorAll('#search-list .result').length;")
