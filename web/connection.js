@@ -5,9 +5,12 @@
  *   connect();                   // with S.me (and S.token) set
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
+import {$, S, storage, roleFromToken, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
 import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTypingLine, setTyping} from "./views.js";
-import {joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
+import {dropView, joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
+import {applyUpdate} from "./updates.js";
+import {onRead} from "./reads.js";
+import {onKicked} from "./moderation.js";
 import {echoed, flushQueue, setState} from "./outbox.js";
 import {forgetTyping} from "./typing.js";
 
@@ -38,6 +41,7 @@ export function connect() {
   $("change-name").setAttribute("aria-label", "Signed in as " + S.me + ". Change name");
   $("me-avatar").textContent = UI.initial(S.me);
   $("me-avatar").className = "avatar small " + UI.colour(S.me);
+  S.moderator = roleFromToken(S.token);
   if (S.socket) {
     S.socket.auth = authData();
     S.socket.connect();
@@ -87,6 +91,12 @@ export function connect() {
     echoed(view, msg);
     addMessages(view, [msg], true);
   });
+  S.socket.on("update", function (upd) {
+    var view = upd && S.views.get("room:" + upd.room);
+    if (view) applyUpdate(view, upd);
+  });
+  S.socket.on("read", onRead);
+  S.socket.on("kicked", function (d) { onKicked(d, dropView); });
   S.socket.on("presence", function (d) {
     var view = S.views.get("room:" + d.room);
     if (view) {

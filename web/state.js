@@ -28,8 +28,38 @@ export var S = {
   views: new Map(),     // view key -> view
   current: null,        // the view on screen
   pendings: [],         // messages and dms not yet confirmed, in send order
-  serverRooms: []       // the last `rooms` answer
+  serverRooms: [],      // the last `rooms` answer
+  // A moderator may delete anyone's message (and kick and mute, in the
+  // people list). The server enforces roles; this only decides what the page
+  // offers. Set from the token (its role part or `role` claim), see roleFromToken().
+  moderator: false,
+  compose: null         // {kind: "reply" or "edit", view, id, draft}: what Enter does
 };
+
+export var QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "👀"];
+export var EMOJI = [
+  ["👍", "thumbs up"], ["👎", "thumbs down"], ["❤️", "heart"], ["😂", "tears of joy"],
+  ["🎉", "party"], ["👀", "eyes"], ["😮", "surprised"], ["😢", "sad"],
+  ["🙏", "thanks"], ["🔥", "fire"], ["✅", "done"], ["❌", "no"],
+  ["🚀", "rocket"], ["💯", "hundred"], ["🤔", "thinking"], ["😅", "phew"],
+  ["👏", "clapping"], ["🙌", "hooray"], ["😍", "love it"], ["😎", "cool"],
+  ["🤝", "deal"], ["💡", "idea"], ["⚠️", "warning"], ["➕", "plus one"]
+];
+
+/** True when the token names the moderator role: a secret token
+ * `v2.moderator.EXPIRY.SIG`, or a JWT whose payload says `"role": "moderator"`.
+ * Nothing is verified here: the server decides what is allowed. */
+export function roleFromToken(token) {
+  var parts = String(token || "").split(".");
+  if (parts.length === 4 && parts[0] === "v2") return parts[1] === "moderator";
+  if (parts.length !== 3 || parts[0].slice(0, 2) !== "ey") return false;
+  try {
+    var json = atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"));
+    return JSON.parse(json).role === "moderator";
+  } catch (e) {
+    return false;
+  }
+}
 
 export function $(id) {
   return document.getElementById(id);
