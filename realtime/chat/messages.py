@@ -22,6 +22,8 @@ class Messages(Feature):
         room, text, cid = rules.check_message(data, chat.config.max_text)
         reply_to = rules.check_reply_to(data)
         chat.member(conn, room)
+        if chat.message_hook is not None:     # the embedder's on_message (realtime.hooks)
+            text = chat.message_hook(conn, room, text, reply_to=reply_to)
         if reply_to is None:
             op = (room, conn.name, text, cid, now_ms())
         else:
