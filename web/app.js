@@ -5,7 +5,7 @@
  * typing.js, connection.js (sockets and sign-in).
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
+import {$, S, applyToken, storage, takeHashToken, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
 import {dmView, renderLists, roomView, scrollToBottom, show} from "./views.js";
 import {leaveCurrent, openRoom, refreshRooms} from "./rooms.js";
 import {send} from "./outbox.js";
@@ -92,6 +92,10 @@ export function wire() {
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && S.current) { S.current.unread = 0; renderLists(); }
   });
+  // A token link opened in a tab already showing the page: a new person, a fresh page.
+  window.addEventListener("hashchange", function () {
+    if (takeHashToken()) window.location.reload();
+  });
   setInterval(refreshRooms, 15000);
 }
 
@@ -108,6 +112,7 @@ export function restoreViews() {
 }
 
 export function main() {
+  if (!takeHashToken() && S.token) applyToken(S.token);   // role (and a JWT's name)
   wire();
   restoreViews();
   startClock();

@@ -5,7 +5,7 @@
  *   connect();                   // with S.me (and S.token) set
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
+import {$, S, applyToken, storage, tokenInfo, KEY_NAME, KEY_NOTICE, OFFLINE_AFTER} from "./state.js";
 import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTypingLine, setTyping} from "./views.js";
 import {joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
 import {echoed, flushQueue, setState} from "./outbox.js";
@@ -28,6 +28,8 @@ export function setConn(state, text) {
 }
 
 export function authData() {
+  // A JWT names its holder itself: no name beside it, so none can mismatch.
+  if (S.token && tokenInfo(S.token).jwt) return {token: S.token};
   var auth = {name: S.me};
   if (S.token) auth.token = S.token;
   return auth;
@@ -183,9 +185,8 @@ export function onLoginSubmit(event) {
   }
   var changed = name !== S.me;
   S.me = name;
-  S.token = $("token-field").hidden ? "" : tok;
   storage(KEY_NAME, S.me);
-  storage(KEY_TOKEN, S.token || null);
+  applyToken($("token-field").hidden ? "" : tok);
   if (S.socket && S.socket.connected) {
     if (changed) window.location.reload();   // a new person: start from a clean page
     else closeLogin();
