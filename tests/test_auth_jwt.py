@@ -171,6 +171,26 @@ def test_rooms_claim_restricts_join(hs_server, transport):
         c.disconnect()
 
 
+def test_rooms_claim_restricts_reading_too(hs_server, transport):
+    """A restricted token cannot read the history or search of rooms it may not join."""
+    tag = os.urandom(3).hex()
+    writer = Client(hs_server.url, auth={"token": hs(sub="writer")}, transport=transport)
+    reader = Client(hs_server.url, auth={"token": hs(sub="reader", rooms=["mine-*"])},
+                    transport=transport)
+    room = "secret-%s" % tag
+    try:
+        writer.call("join", {"room": room})
+        assert writer.call("message", {"room": room, "text": "plans"})["ok"]
+        assert reader.call("history", {"room": room}) == {
+            "ok": False, "error": "you may not read %s" % room}
+        assert reader.call("search", {"room": room, "q": "plans"}) == {
+            "ok": False, "error": "you may not read %s" % room}
+        assert writer.call("search", {"room": room, "q": "plans"})["ok"] is True
+    finally:
+        writer.disconnect()
+        reader.disconnect()
+
+
 def test_moderator_role_claim_may_delete_anothers_message(rs_server, transport, room):
     """role: moderator in a JWT lets the holder delete another's message; member may not."""
     alice = Client(rs_server.url, auth={"token": RSA.mint(sub="alice")}, transport=transport)

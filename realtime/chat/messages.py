@@ -3,6 +3,7 @@
 import logging
 
 from .. import rules
+from ..auth import may_join
 from ..rules import Invalid
 from ..store import Post
 from .common import Feature, now_ms, ok, user_room
@@ -46,6 +47,8 @@ class Messages(Feature):
 
     def on_history(self, sid, conn, data):
         room, before, limit = rules.check_history(data)
+        if not may_join(conn.room_patterns, room):     # a JWT's rooms claim
+            raise Invalid("you may not read %s" % room)
         archive = self.chat.archive
         if before is None:
             messages, more = archive.latest(room, limit)
