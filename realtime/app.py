@@ -118,6 +118,14 @@ class App:
         """Demo mode: no secret, no JWT key and no ``authenticate`` hook check names."""
         return not self.authenticator.verified
 
+    @property
+    def sign_in(self):
+        """How people sign in, for the page: ``host`` (the embedder's authenticate
+        hook: no token needed), ``token`` (a secret or a JWT key) or ``name`` (demo)."""
+        if self.authenticator.hook is not None:
+            return "host"
+        return "name" if self.unverified else "token"
+
     def post(self, room, name, text, cid=None):
         """Post ``text`` as ``name`` from server-side code (a bot, a job); see
         :func:`realtime.hooks.post`.  Returns a Later of the stored message."""
@@ -138,7 +146,8 @@ class App:
         # "unverified" lets the page warn that names are not checked (no secret)
         # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns), "unverified": self.unverified}
+                "connections": len(self.chat.conns), "unverified": self.unverified,
+                "sign_in": self.sign_in}
         try:
             # Raises while the store fails; after a failed write, until a probe
             # write succeeds again.

@@ -89,3 +89,42 @@ def test_token_link_in_an_open_page_signs_in_anew(jwt_server, page):
     page.wait(lambda: page.text_of("#me-name") == "second")
     page.wait_synced("lobby")
     assert "token" not in page.d.current_url
+
+
+@pytest.fixture(scope="module")
+def flask_login():
+    import os
+    import sys
+    from support import ROOT, ServerProcess
+    pytest.importorskip("flask")
+    srv = ServerProcess(command=[sys.executable, os.path.join(
+        ROOT, "examples", "flask_session_login.py")]).start()
+    yield srv
+    srv.kill()
+
+
+def test_page_behind_the_flask_login(flask_login, page, room):
+    """Signed in to the Flask app, the page at /chat/ chats under the account with no token."""
+    from selenium.webdriver.common.keys import Keys
+    from test_examples_hooks import login
+    url = flask_login.url
+    page.d.get(url + "/chat/healthz")
+    page.js("localStorage.clear(); sessionStorage.clear();")
+    page.d.get(url + "/login")
+    page.fill("input[name=name]", "alice")
+    page.fill("input[name=password]", "alice").send_keys(Keys.ENTER)
+    page.wait(lambda: "Signed in as alice" in page.js("return document.body.textContent;"))
+    bob = Client(url, headers={"Cookie": login(url, "bob", "bob")})
+    try:
+        bob.call("join", {"room": "lobby"})
+        page.d.get(url + "/chat/")
+        page.wait(lambda: page.js("return document.getElementById('login').open;"))
+        assert not page.find("#login-token").is_displayed()
+        page.fill("#login-name", "mallory").send_keys(Keys.ENTER)
+        page.wait(lambda: "you are signed in as alice" in (page.text_of("#login-error") or ""))
+        page.fill("#login-name", "alice").send_keys(Keys.ENTER)
+        page.wait_synced("lobby")
+        page.send("from my account")
+        assert bob.wait_for("message", lambda m: m["text"] == "from my account")["name"] == "alice"
+    finally:
+        bob.disconnect()

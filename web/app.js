@@ -118,7 +118,7 @@ export function main() {
   startClock();
   setConn("connecting", "connecting…");
   checkServer().then(function () {
-    if (S.me && !validName(S.me) && (S.unverified !== false || S.token)) connect();
+    if (S.me && !validName(S.me) && (S.unverified !== false || S.token || S.hostLogin)) connect();
     else openLogin("");
   });
 }

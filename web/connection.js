@@ -142,6 +142,7 @@ export function checkServer() {
   return fetch("healthz", {cache: "no-store"}).then(function (r) { return r.json(); })
     .then(function (h) {
       if (typeof h.unverified === "boolean") S.unverified = h.unverified;
+      S.hostLogin = h.sign_in === "host";   // the host app's login: a name, no token
       var dismissed = false;
       try { dismissed = !!sessionStorage.getItem(KEY_NOTICE); } catch (e) { /* shown */ }
       $("demo-notice").hidden = S.unverified !== true || dismissed;
@@ -159,7 +160,7 @@ export function openLogin(error) {
   var dialog = $("login");
   $("login-name").value = S.me;
   $("login-token").value = S.token;
-  var needToken = S.unverified === false || /token/i.test(error || "");
+  var needToken = (S.unverified === false && !S.hostLogin) || /token/i.test(error || "");
   $("token-field").hidden = !needToken;
   $("login-demo").hidden = S.unverified !== true;
   $("login-error").textContent = error || "";

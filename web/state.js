@@ -23,6 +23,7 @@ export var S = {
   me: storage(KEY_NAME) || "",
   token: storage(KEY_TOKEN) || "",
   role: "member",       // from the token (see applyToken): "member" or "moderator"
+  hostLogin: false,     // from /healthz: the host app signs people in (no token needed)
   unverified: null,     // from /healthz: true (demo mode), false (tokens), null (unknown)
   socket: null,         // the chat connection on "/"
   clockSocket: null,    // the "/clock" connection
