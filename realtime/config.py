@@ -130,6 +130,13 @@ SETTINGS = (
             "secret for signed name tokens; empty means unverified names (demo mode)"),
     Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, _positive_int,
             "lifetime of issued tokens in seconds"),
+    Setting("jwt_key", "--jwt-key", "REALTIME_JWT_KEY", "", str,
+            "key for JSON Web Tokens from your backend: a shared secret (HS256), a PEM "
+            "public key (RS256, ES256), or the path of a file holding either"),
+    Setting("jwt_audience", "--jwt-audience", "REALTIME_JWT_AUDIENCE", "", str,
+            "with --jwt-key: the aud claim every JWT must carry; empty means not checked"),
+    Setting("jwt_issuer", "--jwt-issuer", "REALTIME_JWT_ISSUER", "", str,
+            "with --jwt-key: the iss claim every JWT must carry; empty means not checked"),
     Setting("max_text", "--max-text", "REALTIME_MAX_TEXT", 2000, _positive_int,
             "maximum message text length in characters"),
     Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, _positive_int,
@@ -187,6 +194,10 @@ NO_FLOOD_LIMITS = ("--address-rate", "0", "--join-rate", "0", "--address-join-ra
                    "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
                    "--packet-rate", "0", "--max-queue", "0")
 
+# Settings whose values never appear in a repr or a log.
+_HIDDEN = ("secret", "jwt_key")
+
+
 def _make_config_class():
     fields = [(s.name, object, dataclasses.field(default=s.default)) for s in SETTINGS]
     cls = dataclasses.make_dataclass("Config", fields, frozen=True)
@@ -197,9 +208,9 @@ def _make_config_class():
     cls.replace = lambda self, **changes: dataclasses.replace(self, **changes)
     cls.rate_limit = property(lambda self: parse_rate(self.rate))
     cls.parse = lambda self, name: parse_rate(getattr(self, name))
-    cls.unverified = property(lambda self: not self.secret)
+    cls.unverified = property(lambda self: not self.secret and not self.jwt_key)
     cls.__repr__ = lambda self: "Config(%s)" % ", ".join(
-        "%s=%r" % (s.name, "***" if s.name == "secret" and getattr(self, s.name)
+        "%s=%r" % (s.name, "***" if s.name in _HIDDEN and getattr(self, s.name)
                    else getattr(self, s.name)) for s in SETTINGS)
     return cls
 

@@ -221,9 +221,15 @@ def startup(app, config, host):
     log.info("server: %s, %d worker(s), presence: %s, message queue: %s",
              host.kind, host.workers, app.presence.kind, "redis" if config.redis else "none")
     log.info(transports_line(config))
-    if config.unverified:
+    if getattr(app, "unverified", config.unverified):
         log.warning("no secret set: names are unverified (demo mode); set "
                     "REALTIME_SECRET or --secret to require tokens")
+    jwt = getattr(getattr(app, "authenticator", None), "jwt", None)
+    if jwt is not None:
+        log.info("tokens: %s", jwt.describe())
+        if jwt.weak:
+            log.warning("the JWT secret (--jwt-key) is shorter than %d bytes: it can be "
+                        "guessed; use a long random secret or a public key", 32)
     return found
 
 

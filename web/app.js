@@ -8,7 +8,7 @@
  * moderation.js (roles), typing.js, connection.js (sockets and sign-in).
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
+import {$, S, applyToken, storage, takeHashToken, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
 import {dmView, renderLists, roomView, scrollToBottom, show} from "./views.js";
 import {leaveCurrent, openRoom, refreshRooms} from "./rooms.js";
 import {onComposerInput, stopTyping} from "./typing.js";
@@ -96,6 +96,10 @@ export function wire() {
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) onVisible();
   });
+  // A token link opened in a tab already showing the page: a new person, a fresh page.
+  window.addEventListener("hashchange", function () {
+    if (takeHashToken()) window.location.reload();
+  });
   setInterval(refreshRooms, 15000);
 }
 
@@ -112,12 +116,13 @@ export function restoreViews() {
 }
 
 export function main() {
+  if (!takeHashToken() && S.token) applyToken(S.token);   // role (and a JWT's name)
   wire();
   restoreViews();
   startClock();
   setConn("connecting", "connecting…");
   checkServer().then(function () {
-    if (S.me && !validName(S.me) && (S.unverified !== false || S.token)) connect();
+    if (S.me && !validName(S.me) && (S.unverified !== false || S.token || S.hostLogin)) connect();
     else openLogin("");
   });
 }

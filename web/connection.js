@@ -5,7 +5,7 @@
  *   connect();                   // with S.me (and S.token) set
  */
 import * as UI from "./ui.js";
-import {$, S, storage, roleFromToken, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
+import {$, S, applyToken, storage, tokenInfo, KEY_NAME, KEY_NOTICE, OFFLINE_AFTER} from "./state.js";
 import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTypingLine, setTyping} from "./views.js";
 import {dropView, joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
 import {applyUpdate} from "./updates.js";
@@ -31,6 +31,8 @@ export function setConn(state, text) {
 }
 
 export function authData() {
+  // A JWT names its holder itself: no name beside it, so none can mismatch.
+  if (S.token && tokenInfo(S.token).jwt) return {token: S.token};
   var auth = {name: S.me};
   if (S.token) auth.token = S.token;
   return auth;
@@ -41,7 +43,7 @@ export function connect() {
   $("change-name").setAttribute("aria-label", "Signed in as " + S.me + ". Change name");
   $("me-avatar").textContent = UI.initial(S.me);
   $("me-avatar").className = "avatar small " + UI.colour(S.me);
-  S.moderator = roleFromToken(S.token);
+  S.moderator = tokenInfo(S.token).role === "moderator";
   if (S.socket) {
     S.socket.auth = authData();
     S.socket.connect();
@@ -150,6 +152,7 @@ export function checkServer() {
   return fetch("healthz", {cache: "no-store"}).then(function (r) { return r.json(); })
     .then(function (h) {
       if (typeof h.unverified === "boolean") S.unverified = h.unverified;
+      S.hostLogin = h.sign_in === "host";   // the host app's login: a name, no token
       var dismissed = false;
       try { dismissed = !!sessionStorage.getItem(KEY_NOTICE); } catch (e) { /* shown */ }
       $("demo-notice").hidden = S.unverified !== true || dismissed;
@@ -167,7 +170,7 @@ export function openLogin(error) {
   var dialog = $("login");
   $("login-name").value = S.me;
   $("login-token").value = S.token;
-  var needToken = S.unverified === false || /token/i.test(error || "");
+  var needToken = (S.unverified === false && !S.hostLogin) || /token/i.test(error || "");
   $("token-field").hidden = !needToken;
   $("login-demo").hidden = S.unverified !== true;
   $("login-error").textContent = error || "";
@@ -193,9 +196,8 @@ export function onLoginSubmit(event) {
   }
   var changed = name !== S.me;
   S.me = name;
-  S.token = $("token-field").hidden ? "" : tok;
   storage(KEY_NAME, S.me);
-  storage(KEY_TOKEN, S.token || null);
+  applyToken($("token-field").hidden ? "" : tok);
   if (S.socket && S.socket.connected) {
     if (changed) window.location.reload();   // a new person: start from a clean page
     else closeLogin();

@@ -27,6 +27,8 @@ class Updates(Feature):
             return {"ok": False, "error": "rate limited"}
         room, id, text = rules.check_edit(data, self.chat.config.max_text)
         self.chat.member(conn, room)
+        if self.chat.message_hook is not None:     # the embedder's on_message
+            text = self.chat.message_hook(conn, room, text, edit=id)
         return self.chat.after_store(Edit(room, id, conn.name, text, now_ms()), self._stored)
 
     def on_delete(self, sid, conn, data):
