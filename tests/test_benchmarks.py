@@ -120,3 +120,18 @@ def test_search_scenario_seeds_a_room_and_the_server_answers(tmp_path):
         assert hits["common word"] == 20 and hits["miss"] == 0
     finally:
         srv.kill()
+
+
+def test_storestall_measures_sqlite_and_postgresql():
+    """benchmarks.storestall runs the archive on both stores and reports acks and hub lag."""
+    from realtime.store.pgtemp import Unavailable, bindir
+    try:
+        bindir()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    from benchmarks import storestall
+    results = storestall.main(["--seconds", "0.5", "--repeat", "1", "--writers", "5",
+                               "--edits"])
+    for store in ("sqlite", "postgresql"):
+        [run] = results[store]
+        assert run["acks_per_s"] > 0 and 0 <= run["lag_p50_ms"] <= run["lag_max_ms"]

@@ -156,3 +156,20 @@ def test_index_words_follow_the_word_rule():
     for _ in range(2000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
         assert set(indexed("r.1", text).split(" ")) == set(words(text)) | {"#r.1"}, text
+
+
+def test_unread_counts_far_behind_the_top(store):
+    """A marker set more than 5,000 messages below the top (counted by span, not from
+    the top) gives the same unread counts as counting the messages."""
+    for start in range(0, 6000, 500):
+        store.append_batch([("r", "ab"[i % 2], "m%d" % i, None, 1)
+                            for i in range(start, start + 500)])
+    msgs = store.after("r", 0, 10000)[0]
+    one(store, Delete("r", msgs[-1]["id"], "b", 2))          # b's, above every marker
+    one(store, Delete("r", msgs[50]["id"], "a", 2))          # a's, between the markers
+    for marker in (20, 100, 5900):
+        read, unread, moved = one(store, Read("r", "b", msgs[marker]["id"]))
+        live_others = [m for m in store.after("r", msgs[marker]["id"], 10000)[0]
+                       if m["name"] != "b" and not m.get("deleted")]
+        assert (read, unread, moved) == (msgs[marker]["id"], len(live_others), True)
+        assert store.replay("r", None, 1, "b")[4:] == (read, len(live_others))
