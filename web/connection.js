@@ -31,9 +31,10 @@ export function setConn(state, text) {
 }
 
 export function authData() {
-  // A JWT names its holder itself: no name beside it, so none can mismatch.
-  if (S.token && tokenInfo(S.token).jwt) return {token: S.token};
-  var auth = {name: S.me};
+  // A JWT names its holder itself; the name sent beside it is the token's own,
+  // so it cannot mismatch (and a demo server, which checks no token, has one).
+  var info = tokenInfo(S.token);
+  var auth = {name: info.jwt && info.name ? info.name : S.me};
   if (S.token) auth.token = S.token;
   return auth;
 }
