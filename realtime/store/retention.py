@@ -1,0 +1,88 @@
+"""Retention: remove old messages in the background (``--retention-days``,
+``--retention-per-room``).
+
+One greenlet wakes every ``interval`` seconds and trims every room of the
+store (:meth:`Store.trim <realtime.store.base.Store.trim>`), a few hundred
+messages per step; each step runs like any store call (in the thread pool
+for blocking stores, between the writer's batches), so a big trim never
+stalls the hub nor holds SQLite's write lock for long::
+
+    retention = Retention(archive, days=30, per_room=10000)   # starts it
+    retention.run_once()          # one pass now (tests); returns messages removed
+    retention.stop()
+
+A pass removes, per room, the messages beyond the newest ``per_room`` and
+those older than ``days`` (from the oldest on, up to the first younger one),
+each with its updates.  With a shared store (Redis) one process per
+interval does the pass.
+"""
+
+import logging
+import time
+
+import gevent
+
+from .base import StoreError
+
+log = logging.getLogger("realtime.store")
+
+BATCH = 500           # messages per trim step (one short transaction)
+FIRST_DELAY = 5.0     # seconds after start before the first pass
+DAY_MS = 86_400_000
+
+
+class Retention:
+    def __init__(self, archive, days=0, per_room=0, interval=300.0, clock=time.time,
+                 batch=BATCH, start=True, first_delay=FIRST_DELAY):
+        self.archive = archive
+        self.days = days
+        self.per_room = per_room
+        self.interval = interval
+        self.clock = clock
+        self.batch = batch
+        self.removed = 0          # messages removed since start (for /metrics, logs)
+        self.passes = 0
+        self._failing = False
+        self._greenlet = gevent.spawn_later(first_delay, self._loop) if start else None
+
+    @property
+    def enabled(self):
+        return bool(self.days or self.per_room)
+
+    def _loop(self):
+        while True:
+            try:
+                if self.archive.claim("retention", self.interval * 0.9):
+                    self.run_once()
+            except StoreError as exc:
+                if not self._failing:
+                    log.warning("retention: trimming failed (retried in %.0f s): %s",
+                                self.interval, exc)
+                self._failing = True
+            else:
+                self._failing = False
+            gevent.sleep(self.interval)
+
+    def run_once(self):
+        """Trim every room once; return how many messages were removed."""
+        before_ts = None
+        if self.days:
+            before_ts = int(self.clock() * 1000 - self.days * DAY_MS)
+        keep = self.per_room or None
+        removed = 0
+        for room in self.archive.rooms():
+            while True:
+                n = self.archive.trim(room, before_ts, keep, self.batch)
+                removed += n
+                if n < self.batch:
+                    break
+                gevent.sleep(0)     # let writes and other greenlets in between steps
+        self.removed += removed
+        self.passes += 1
+        if removed:
+            log.info("retention: removed %d old message(s)", removed)
+        return removed
+
+    def stop(self):
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
