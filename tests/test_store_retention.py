@@ -5,7 +5,7 @@ not slept for."""
 
 import pytest
 
-from realtime.store import Delete, Edit, Post, React, Read
+from realtime.store import Delete, Edit, React, Read
 from realtime.store.archive import Archive
 from realtime.store.retention import DAY_MS, Retention
 from realtime.words import words
@@ -269,3 +269,16 @@ def test_sqlite_schema_2_file_gains_the_trimmed_table(tmp_path):
         assert s._conn().execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
     finally:
         s.close()
+
+
+def test_claim_gives_a_shared_job_to_one_process(store_url):
+    """A store shared by processes (Redis) gives the periodic pass to one per period."""
+    from realtime.store import open_store
+    first, second = open_store(store_url), open_store(store_url)
+    try:
+        assert first.claim("retention-test", 30)
+        shared = store_url.startswith("redis")
+        assert second.claim("retention-test", 30) is not shared
+    finally:
+        first.close()
+        second.close()

@@ -176,6 +176,8 @@ class Store:
     kind = "base"
     #: True when :meth:`index` has background work (derived search data)
     indexes = False
+    #: messages per :meth:`trim` call that keep one call short
+    trim_batch = 500
 
     def append_batch(self, items):
         """Apply the operations ``items`` in order (see the module docstring).

@@ -95,6 +95,8 @@ class RedisStore(Store):
     kind = "redis"
     #: newest messages of a room that :meth:`search` looks at
     search_scan = SEARCH_SCAN
+    #: a trim step is one Lua script, which Redis runs alone: ~5 ms for 200
+    trim_batch = 200
 
     def __init__(self, url):
         self.url = url
@@ -311,8 +313,8 @@ class RedisStore(Store):
     def claim(self, name, seconds):
         """True for the one process that asks first within ``seconds`` (a Redis key
         with a lifetime), so several processes do a periodic job once."""
-        return bool(self._run(self.redis.set, PREFIX + "claim:" + name, "1", nx=True,
-                              px=max(1, int(seconds * 1000))))
+        return bool(self._run(lambda: self.redis.set(PREFIX + "claim:" + name, "1", nx=True,
+                                                     px=max(1, int(seconds * 1000)))))
 
     def next_dm_id(self):
         try:

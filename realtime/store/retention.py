@@ -26,24 +26,26 @@ from .base import StoreError
 
 log = logging.getLogger("realtime.store")
 
-BATCH = 500           # messages per trim step (one short transaction)
 FIRST_DELAY = 5.0     # seconds after start before the first pass
 DAY_MS = 86_400_000
 
 
 class Retention:
     def __init__(self, archive, days=0, per_room=0, interval=300.0, clock=time.time,
-                 batch=BATCH, start=True, first_delay=FIRST_DELAY):
+                 batch=None, start=True, first_delay=FIRST_DELAY):
         self.archive = archive
         self.days = days
         self.per_room = per_room
         self.interval = interval
         self.clock = clock
-        self.batch = batch
+        # messages per trim step (one short transaction)
+        self.batch = batch or archive.store.trim_batch
+        self.pause_max = 1.0      # seconds, between two steps
         self.removed = 0          # messages removed since start (for /metrics, logs)
         self.passes = 0
         self._failing = False
-        self._greenlet = gevent.spawn_later(first_delay, self._loop) if start else None
+        self._greenlet = gevent.spawn_later(min(first_delay, interval), self._loop) \
+            if start else None
 
     @property
     def enabled(self):
@@ -59,6 +61,8 @@ class Retention:
                     log.warning("retention: trimming failed (retried in %.0f s): %s",
                                 self.interval, exc)
                 self._failing = True
+            except Exception:
+                log.exception("retention: trimming failed (retried in %.0f s)", self.interval)
             else:
                 self._failing = False
             gevent.sleep(self.interval)
@@ -72,11 +76,15 @@ class Retention:
         removed = 0
         for room in self.archive.rooms():
             while True:
+                started = time.monotonic()
                 n = self.archive.trim(room, before_ts, keep, self.batch)
                 removed += n
                 if n < self.batch:
                     break
-                gevent.sleep(0)     # let writes and other greenlets in between steps
+                # Pause as long as the step took: a long trim takes at most
+                # about half of the store's write time, and writes queued
+                # meanwhile go first.
+                gevent.sleep(min(self.pause_max, time.monotonic() - started))
         self.removed += removed
         self.passes += 1
         if removed:
