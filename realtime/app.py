@@ -69,7 +69,8 @@ class App:
         self.retention = None
         if config.retention_days or config.retention_per_room:
             self.retention = Retention(self.archive, config.retention_days,
-                                       config.retention_per_room, config.retention_interval)
+                                       config.retention_per_room, config.retention_interval,
+                                       metrics=self.metrics)
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
         self.connections = Connections()

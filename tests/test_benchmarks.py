@@ -120,3 +120,13 @@ def test_search_scenario_seeds_a_room_and_the_server_answers(tmp_path):
         assert hits["common word"] == 20 and hits["miss"] == 0
     finally:
         srv.kill()
+
+
+def test_trimstall_trims_a_seeded_room_and_prints_the_lag():
+    """benchmarks.trimstall seeds a room, trims it to --keep and prints lag and delays."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.trimstall", "--messages", "3000",
+                          "--keep", "100", "--quiet", "0.3", "--batch", "200"],
+                         capture_output=True, text=True, env=env_for(), timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    assert "trimmed " in out.stdout and "retention pass" in out.stdout, out.stdout
+    assert int(out.stdout.split("trimmed ")[1].split()[0]) >= 2900

@@ -76,7 +76,15 @@ def test_old_messages_are_trimmed_from_join_history_and_search(server_factory, s
         assert late["id"] > max(m["id"] for m in fresh)
         assert until(lambda: texts(b.call("history", {"room": room})["messages"])
                      == kept[1:] + ["late walrus"])
-        assert "retention: removed" in srv.log()
+        log = srv.log()
+        assert "retention: removing messages older than 1 day(s) and all but the newest 8 " \
+            "messages of each room, every 0.3 s" in log and "retention: removed" in log
+        import urllib.request
+        with urllib.request.urlopen(srv.url + "/metrics", timeout=timeout(5)) as r:
+            metrics = r.read().decode()
+        trimmed = [line for line in metrics.splitlines()
+                   if line.startswith("realtime_messages_trimmed_total ")]
+        assert trimmed and float(trimmed[0].split()[1]) >= 8
     finally:
         a.disconnect()
         b.disconnect()
@@ -92,6 +100,7 @@ def test_retention_is_off_by_default(server_factory, tmp_path, room):
         time.sleep(timeout(0.5))
         assert texts(c.call("history", {"room": room})["messages"]) == [
             "ancient walrus %d" % i for i in range(3)]
+        assert "retention: off, every message is kept" in srv.log()
     finally:
         c.disconnect()
 

@@ -32,7 +32,7 @@ DAY_MS = 86_400_000
 
 class Retention:
     def __init__(self, archive, days=0, per_room=0, interval=300.0, clock=time.time,
-                 batch=None, start=True, first_delay=FIRST_DELAY):
+                 batch=None, start=True, first_delay=FIRST_DELAY, metrics=None):
         self.archive = archive
         self.days = days
         self.per_room = per_room
@@ -41,7 +41,8 @@ class Retention:
         # messages per trim step (one short transaction)
         self.batch = batch or archive.store.trim_batch
         self.pause_max = 1.0      # seconds, between two steps
-        self.removed = 0          # messages removed since start (for /metrics, logs)
+        self.metrics = metrics    # realtime.metrics.Metrics, for the trimmed counter
+        self.removed = 0          # messages removed since start
         self.passes = 0
         self._failing = False
         self._greenlet = gevent.spawn_later(min(first_delay, interval), self._loop) \
@@ -79,6 +80,8 @@ class Retention:
                 started = time.monotonic()
                 n = self.archive.trim(room, before_ts, keep, self.batch)
                 removed += n
+                if self.metrics is not None and n:
+                    self.metrics.trimmed.inc(n)
                 if n < self.batch:
                     break
                 # Pause as long as the step took: a long trim takes at most
