@@ -24,14 +24,15 @@ UPDATE realtime_authors a SET messages = a.messages - g.n
  WHERE a.room = %s AND a.name = g.name"""
 # A marker at or below the cut had seen only removed messages; one above it
 # had seen all of them (and its own among them).
-MARKERS = """
+MARKERS_BELOW = """
+UPDATE realtime_reads SET seen = 0, own_seen = 0
+ WHERE room = %s AND read <= %s AND (seen <> 0 OR own_seen <> 0)"""
+MARKERS_ABOVE = """
 UPDATE realtime_reads r
-   SET seen = CASE WHEN r.read <= %(high)s THEN 0 ELSE r.seen - %(n)s END,
-       own_seen = CASE WHEN r.read <= %(high)s THEN 0
-                       ELSE r.own_seen - coalesce(g.n, 0) END
-  FROM realtime_reads k
-  LEFT JOIN unnest(%(names)s::text[], %(counts)s::bigint[]) AS g(name, n) ON g.name = k.name
- WHERE r.room = %(room)s AND k.room = r.room AND k.name = r.name"""
+   SET seen = r.seen - %(n)s,
+       own_seen = r.own_seen - coalesce((SELECT g.n FROM unnest(%(names)s::text[],
+                      %(counts)s::bigint[]) AS g(name, n) WHERE g.name = r.name), 0)
+ WHERE r.room = %(room)s AND r.read > %(high)s"""
 
 
 def rooms(conn):
@@ -63,6 +64,7 @@ def trim(conn, room, before_ts, keep, limit):
         conn.execute(DROP_MESSAGES, (room, high))
         conn.execute(COUNT_ROOM, (n, room))
         conn.execute(COUNT_AUTHORS, (names, counts, room))
-        conn.execute(MARKERS, {"high": high, "n": n, "names": names, "counts": counts,
-                               "room": room})
+        conn.execute(MARKERS_BELOW, (room, high))
+        conn.execute(MARKERS_ABOVE, {"high": high, "n": n, "names": names, "counts": counts,
+                                     "room": room})
         return n
