@@ -49,8 +49,9 @@ class Archive:
         self._wake = gevent.event.Event()
         self._closing = False
         self._busy = False        # a batch is being written
-        # Held by whoever writes (the writer, a retention trim), so a trim
-        # never makes a batch wait on SQLite's busy timeout (it sleeps).
+        # Held by whoever writes (the writer, a retention trim of a
+        # single-writer store), so a trim never makes a batch wait on
+        # SQLite's busy timeout (it sleeps).
         self._write_lock = gevent.lock.Semaphore()
         self._delivery = gevent.queue.Queue()
         self._delivering = 0      # batches queued or running in delivery
@@ -193,7 +194,11 @@ class Archive:
         return self._call(self.store.rooms)
 
     def trim(self, room, before_ts, keep, limit):
-        """One retention step (:meth:`Store.trim`), between the writer's batches."""
+        """One retention step (:meth:`Store.trim`); for a single-writer store
+        (SQLite) between the writer's batches, else beside them (Redis and
+        PostgreSQL lock only what the step touches)."""
+        if not self.store.single_writer:
+            return self._call(self.store.trim, room, before_ts, keep, limit)
         with self._write_lock:
             return self._call(self.store.trim, room, before_ts, keep, limit)
 

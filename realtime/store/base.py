@@ -178,6 +178,9 @@ class Store:
     indexes = False
     #: messages per :meth:`trim` call that keep one call short
     trim_batch = 500
+    #: True when two writers would wait on each other's lock (one SQLite
+    #: file): the archive then runs :meth:`trim` between its write batches
+    single_writer = False
 
     def append_batch(self, items):
         """Apply the operations ``items`` in order (see the module docstring).

@@ -93,6 +93,7 @@ class SQLiteStore(Store):
     blocking = True
     kind = "sqlite"
     indexes = True
+    single_writer = True
 
     def __init__(self, url):
         self.path = path_from_url(url)
