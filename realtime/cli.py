@@ -3,6 +3,7 @@
     realtime                       # serve on http://127.0.0.1:5000
     realtime serve --port 0        # any free port; prints the URL it got
     realtime token alice           # a token for alice (needs the secret)
+    realtime token mod --role moderator
     realtime say --url http://127.0.0.1:5000 --name bot --room lobby hello there
     realtime listen --url http://127.0.0.1:5000 --name log --room lobby | jq .text
 
@@ -59,6 +60,8 @@ def _parser():
     token.add_argument("--secret", default=None, help="the server's secret (env REALTIME_SECRET)")
     token.add_argument("--ttl", type=_ttl, default=None,
                        help="lifetime in seconds (env REALTIME_TOKEN_TTL, default 7 days)")
+    token.add_argument("--role", choices=("member", "moderator"), default="member",
+                       help="what the token's holder may do (default member)")
 
     from . import scripts
     scripts.add_parsers(sub)
@@ -122,5 +125,5 @@ def _token(args):
     except rules.Invalid as exc:
         print("realtime: %s" % exc, file=sys.stderr)
         return 2
-    print(auth.issue(config.secret, name, args.ttl or config.token_ttl))
+    print(auth.issue(config.secret, name, args.ttl or config.token_ttl, role=args.role))
     return 0

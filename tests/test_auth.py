@@ -46,3 +46,25 @@ def test_tampered_expiry_is_refused():
     version, expiry, sig = auth.issue("s3cret", "alice", ttl=60).split(".")
     with pytest.raises(Invalid, match="^invalid token$"):
         auth.verify("s3cret", "alice", "%s.%d.%s" % (version, int(expiry) + 10**6, sig))
+
+
+def test_role_token_carries_its_role():
+    """A moderator token verifies to the moderator role; a plain token to member."""
+    assert auth.verify("s3cret", "mod", auth.issue("s3cret", "mod", 60, role="moderator")) \
+        == "moderator"
+    assert auth.verify("s3cret", "alice", auth.issue("s3cret", "alice", 60)) == "member"
+
+
+def test_role_cannot_be_raised_by_editing_the_token():
+    """Turning a member token into a v2 moderator token breaks the signature."""
+    _, expiry, sig = auth.issue("s3cret", "alice", 60).split(".")
+    with pytest.raises(Invalid, match="^invalid token$"):
+        auth.verify("s3cret", "alice", "v2.moderator.%s.%s" % (expiry, sig))
+
+
+def test_unknown_role_is_refused():
+    """Only the protocol's roles can be issued or verified."""
+    with pytest.raises(ValueError, match="role"):
+        auth.issue("s3cret", "alice", 60, role="admin")
+    with pytest.raises(Invalid, match="^invalid token$"):
+        auth.verify("s3cret", "alice", "v2.admin.99999999999.x")

@@ -161,3 +161,29 @@ def test_cors_allow_list(server_factory, handshake):
     assert handshake(srv.url, "https://chat.example") in (200, 101)
     assert handshake(srv.url, "https://other.example") in (200, 101)
     assert handshake(srv.url, "http://evil.example") in (400, 403)
+
+
+def test_moderator_token_from_the_cli_may_delete_anothers_message(secured, transport):
+    """`realtime token NAME --role moderator` lets NAME delete any message; a member may not."""
+    from support import Client
+    room = "mod-%s" % os.urandom(3).hex()
+    alice = Client(secured.url, auth={"name": "alice", "token": cli_token(
+        "alice", "--secret", SECRET)}, transport=transport)
+    bob = Client(secured.url, auth={"name": "bob", "token": cli_token(
+        "bob", "--secret", SECRET)}, transport=transport)
+    mod = Client(secured.url, auth={"name": "mod", "token": cli_token(
+        "mod", "--secret", SECRET, "--role", "moderator")}, transport=transport)
+    try:
+        for c in (alice, bob, mod):
+            assert c.call("join", {"room": room})["ok"]
+        msg = alice.call("message", {"room": room, "text": "hello"})["message"]
+        refused = bob.call("delete", {"room": room, "id": msg["id"]})
+        assert refused == {"ok": False,
+                           "error": "only a moderator can delete another person's message."}
+        done = mod.call("delete", {"room": room, "id": msg["id"]})
+        assert done["ok"] and done["message"]["deleted"] is True
+        update = alice.wait_for("update", lambda u: u["target"] == msg["id"])
+        assert update["kind"] == "delete" and update["by"] == "mod"
+    finally:
+        for c in (alice, bob, mod):
+            c.disconnect()

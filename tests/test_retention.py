@@ -1,6 +1,7 @@
 """Retention end to end: a real server with --retention-days and
---retention-per-room trims old messages in the background; over Socket.IO
-they are gone from join, history and search, newer ones stay."""
+--retention-per-room trims old messages in the background (SQLite, Redis and
+PostgreSQL stores); over Socket.IO they are gone from join, history and
+search, newer ones stay."""
 
 import time
 
@@ -16,10 +17,12 @@ def texts(msgs):
     return [m["text"] for m in msgs]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgresql"])
 def store_url(request, tmp_path):
     if request.param == "redis":
         return request.getfixturevalue("redis_server").url
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
     return "sqlite:///" + str(tmp_path / "chat.db")
 
 

@@ -31,8 +31,8 @@ def user_room(name):
 class Conn:
     """What the server keeps per connection.
 
-    ``role`` is ``member`` or ``moderator`` (see :func:`realtime.store.entries.may_delete`);
-    nothing sets ``moderator`` yet: tokens that carry a role do (issue 13).
+    ``role`` is ``member`` or ``moderator`` (see :func:`realtime.store.entries.may_delete`),
+    from the connection's token.
     """
 
     __slots__ = ("name", "rooms", "limiter", "address", "joins", "role")

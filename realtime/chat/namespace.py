@@ -194,14 +194,15 @@ class ChatNamespace(Namespace):
             raise socketio.exceptions.ConnectionRefusedError("the server is shutting down")
         try:
             name, token = rules.check_auth(auth_data)
+            role = auth.MEMBER
             if self.config.secret:
-                auth.verify(self.config.secret, name, token)
+                role = auth.verify(self.config.secret, name, token)
         except Invalid as exc:
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
         self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
                                connection_address(environ),
-                               rules.RateLimiter(*self.config.parse("join_rate")))
+                               rules.RateLimiter(*self.config.parse("join_rate")), role)
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))
         self.metrics.connections.inc()
