@@ -12,6 +12,7 @@ wait for the lock), and hub lag / post delay percentiles::
 
     python -m benchmarks.trimstall                          # SQLite, 200,000 messages
     python -m benchmarks.trimstall --store redis://127.0.0.1:6379/15 --messages 100000
+    python -m benchmarks.trimstall --temp-postgres --messages 100000   # a throwaway PostgreSQL
 """
 
 from gevent import monkey
@@ -78,11 +79,22 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.trimstall", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--store", help="store URL (default: a fresh SQLite file)")
+    p.add_argument("--temp-postgres", action="store_true",
+                   help="start a throwaway PostgreSQL server (realtime.store.pgtemp) and use it")
     p.add_argument("--messages", type=int, default=200_000)
     p.add_argument("--keep", type=int, default=1000)
     p.add_argument("--batch", type=int, default=None, help="messages per trim step")
     p.add_argument("--quiet", type=float, default=20.0, help="seconds of the baseline")
     opts = p.parse_args(argv)
+    if opts.temp_postgres:
+        from realtime.store.pgtemp import TempPostgres
+        with TempPostgres() as pg:
+            opts.store = pg.create_database("trimstall")
+            return run(opts)
+    return run(opts)
+
+
+def run(opts):
     from realtime.store import open_store
     from realtime.store.archive import Archive
     from realtime.store.retention import Retention
