@@ -48,6 +48,11 @@ def trim(conn, room, before_ts, keep, limit):
         over = row[0] - keep if keep is not None else 0
         if over <= 0 and before_ts is None:
             return 0
+        if over <= 0:
+            # Only the age rule: most passes find the oldest message young enough.
+            oldest = conn.execute(OLDEST, (room, 1)).fetchone()
+            if oldest is None or oldest[2] >= before_ts:
+                return 0
         rows = conn.execute(OLDEST, (room, limit)).fetchall()
         n = 0
         while n < len(rows) and (n < over or (before_ts is not None

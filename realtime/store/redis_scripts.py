@@ -113,6 +113,11 @@ if ARGV[2] ~= '' then before = tonumber(ARGV[2]) end
 local over = 0
 if ARGV[3] ~= '' then over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3]) end
 if over <= 0 and before == nil then return 0 end
+if over <= 0 then
+  -- Only the age rule: most passes find the oldest message young enough.
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #first == 0 or cjson.decode(first[1]).ts >= before then return 0 end
+end
 local rows = redis.call('ZRANGE', KEYS[1], 0, limit - 1, 'WITHSCORES')
 local n, high = 0, nil
 for i = 1, #rows, 2 do

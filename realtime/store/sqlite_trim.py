@@ -67,6 +67,14 @@ def _trim(conn, room, before_ts, keep, limit):
         over = _room_total(conn, room, indexed) - keep
         if over <= 0 and before_ts is None:
             return 0
+    if over <= 0:
+        if before_ts is None:
+            return 0
+        # Only the age rule: most passes find the oldest message young enough.
+        oldest = conn.execute("SELECT ts FROM messages WHERE room = ? ORDER BY id LIMIT 1",
+                              (room,)).fetchone()
+        if oldest is None or oldest[0] >= before_ts:
+            return 0
     rows = conn.execute("SELECT id, name, ts FROM messages WHERE room = ? ORDER BY id LIMIT ?",
                         (room, limit)).fetchall()
     n = 0
