@@ -25,6 +25,7 @@ from .metrics import Metrics
 from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
 from .store.archive import Archive
+from .store.retention import Retention
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import add_metrics, socketio_server
 from .transport.limits import Limits
@@ -73,6 +74,11 @@ class App:
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(store_url(config)))
+        self.retention = None
+        if config.retention_days or config.retention_per_room:
+            self.retention = Retention(self.archive, config.retention_days,
+                                       config.retention_per_room, config.retention_interval,
+                                       metrics=self.metrics)
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
         self.connections = Connections()
@@ -192,6 +198,8 @@ class App:
     def close(self, timeout=5.0):
         """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
         self.hubwatch.stop()
+        if self.retention is not None:
+            self.retention.stop()
         self.presence.close()
         # A write blocked in a native thread would make the pool wait for it.
         with gevent.Timeout(timeout, False):

@@ -58,6 +58,13 @@ def _seconds(text):
     return value
 
 
+def _days(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number of days, 0 (keep forever) or more, got %s" % text)
+    return value
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -183,6 +190,17 @@ SETTINGS = (
             "seconds between Engine.IO pings"),
     Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, _positive_seconds,
             "seconds to wait for a pong before dropping a silent connection"),
+    Setting("retention_days", "--retention-days", "REALTIME_RETENTION_DAYS", 0.0, _days,
+            "remove messages (with their edits, deletes and reactions) older than this many "
+            "days, in the background; fractions allowed; 0 keeps them forever"),
+    Setting("retention_per_room", "--retention-per-room", "REALTIME_RETENTION_PER_ROOM", 0,
+            _count,
+            "keep only the newest this many messages of each room, removing older ones in "
+            "the background; 0 keeps them all"),
+    Setting("retention_interval", "--retention-interval", "REALTIME_RETENTION_INTERVAL",
+            300.0, _positive_seconds,
+            "with --retention-days or --retention-per-room: seconds between two trims of "
+            "every room"),
     Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", _log_level,
             "logging level: debug, info, warning or error"),
 )

@@ -135,3 +135,13 @@ def test_storestall_measures_sqlite_and_postgresql():
     for store in ("sqlite", "postgresql"):
         [run] = results[store]
         assert run["acks_per_s"] > 0 and 0 <= run["lag_p50_ms"] <= run["lag_max_ms"]
+
+
+def test_trimstall_trims_a_seeded_room_and_prints_the_lag():
+    """benchmarks.trimstall seeds a room, trims it to --keep and prints lag and delays."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.trimstall", "--messages", "3000",
+                          "--keep", "100", "--quiet", "0.3", "--batch", "200"],
+                         capture_output=True, text=True, env=env_for(), timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    assert "trimmed " in out.stdout and "retention pass" in out.stdout, out.stdout
+    assert int(out.stdout.split("trimmed ")[1].split()[0]) >= 2900

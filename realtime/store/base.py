@@ -39,6 +39,14 @@ for an API or system delete, which needs ``moderator=True``).
 and whether more exist), :meth:`replay` (what ``join`` needs, in one
 consistent snapshot), :meth:`search`, :meth:`has_room`.
 
+**Retention** (:mod:`realtime.store.retention` drives it): :meth:`rooms`
+lists the rooms with stored messages and :meth:`trim` removes a room's
+oldest messages, a few hundred per call, each with its updates, its search
+entry and its place in unread counts.  Trimming only ever removes a prefix
+of the room's log (the oldest messages), so what is left is still "every
+entry after some id"; ids are never reused and the room's top id never goes
+back, even when the room is emptied.
+
 Extending it: a new kind of write is a new operation class handled by each
 backend's ``append_batch`` (so it shares the group commit and ordering); a
 new backend subclasses :class:`Store` and runs ``tests/test_store.py`` (add
@@ -168,6 +176,11 @@ class Store:
     kind = "base"
     #: True when :meth:`index` has background work (derived search data)
     indexes = False
+    #: messages per :meth:`trim` call that keep one call short
+    trim_batch = 500
+    #: True when two writers would wait on each other's lock (one SQLite
+    #: file): the archive then runs :meth:`trim` between its write batches
+    single_writer = False
 
     def append_batch(self, items):
         """Apply the operations ``items`` in order (see the module docstring).
@@ -213,6 +226,27 @@ class Store:
     def has_room(self, room):
         """Whether ``room`` has any stored message."""
         raise NotImplementedError
+
+    def rooms(self):
+        """The names of the rooms with stored messages (any order)."""
+        raise NotImplementedError
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        """Remove up to ``limit`` of ``room``'s oldest messages; return how many.
+
+        A message goes when it is beyond the newest ``keep`` messages of the
+        room (deleted ones count), or when its ``ts`` is below ``before_ts``
+        (ms epoch) and so is every older message's; ``None`` turns a rule
+        off.  Its updates go with it (an update of a kept message stays).
+        Each call is one short transaction: call again until it returns
+        less than ``limit``.
+        """
+        raise NotImplementedError
+
+    def claim(self, name, seconds):
+        """Whether this process should do the periodic job ``name`` now (a shared
+        store answers True to one process per ``seconds``)."""
+        return True
 
     def next_dm_id(self):
         """A fresh integer id for a direct message (not stored)."""

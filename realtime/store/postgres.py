@@ -48,7 +48,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import pgsql
+from . import pg_trim, pgsql
 from .pg_conn import alive, check_cooperative, connection_kwargs, \
     hide_password  # noqa: F401  (hide_password is re-exported)
 from .base import Post, Snapshot, Store, StoreError, as_op
@@ -332,6 +332,12 @@ class PostgresStore(Store):
                 if len(rows) < args["limit"]:
                     break
         return found
+
+    def rooms(self):
+        return self._run(pg_trim.rooms, retry_lost=True)
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        return self._run(lambda conn: pg_trim.trim(conn, room, before_ts, keep, limit))
 
     def has_room(self, room):
         return self._run(lambda conn: conn.execute(pgsql.HAS_ROOM, (room,)).fetchone()[0],

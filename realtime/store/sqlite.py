@@ -10,7 +10,8 @@ per-room counters; both are *derived* data, built by :meth:`SQLiteStore.index`
 in batches of thousands (the archive calls it in the background, and
 :meth:`search` first catches up), so the message path pays nothing for
 them.  Edits and deletes of indexed messages update the index in their own
-transaction.  See :mod:`.sqlite_log` for the log operations.
+transaction.  See :mod:`.sqlite_log` for the log operations and
+:mod:`.sqlite_trim` for retention.
 """
 
 import itertools
@@ -21,7 +22,7 @@ import time
 import unicodedata
 
 from . import sqlite_log as log_ops
-from . import sqlite_schema
+from . import sqlite_schema, sqlite_trim
 from .base import BadStoreURL, Post, Snapshot, Store, StoreError, as_op
 from .sqlite_log import COLUMNS, entry_row, message_row, room_token
 from .. import words as wordrule
@@ -92,6 +93,7 @@ class SQLiteStore(Store):
     blocking = True
     kind = "sqlite"
     indexes = True
+    single_writer = True
 
     def __init__(self, url):
         self.path = path_from_url(url)
@@ -347,6 +349,12 @@ class SQLiteStore(Store):
     def has_room(self, room):
         return self._run(lambda conn: conn.execute(
             "SELECT 1 FROM messages WHERE room = ? LIMIT 1", (room,)).fetchone() is not None)
+
+    def rooms(self):
+        return self._run(sqlite_trim.rooms)
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        return self._run(sqlite_trim.trim, room, before_ts, keep, limit)
 
     def next_dm_id(self):
         return next(self._dm)
