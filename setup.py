@@ -34,7 +34,7 @@ setup(
     license_files=["LICENSE"],
     # No project URLs yet: the repository has no public home to point at.
     python_requires=">=3.10",
-    packages=["realtime", "realtime.chat", "realtime.scaleout", "realtime.store",
+    packages=["realtime", "realtime.auth", "realtime.chat", "realtime.scaleout", "realtime.store",
               "realtime.transport", "realtime.web"],
     package_dir={"realtime.web": "web"},
     # Everything in web/ (page, script, styles, the Socket.IO client, images).
@@ -50,6 +50,8 @@ setup(
         # [gevent]: gunicorn's gevent worker imports `packaging`.
         "gunicorn[gevent]>=22",
         "prometheus-client>=0.17",
+        # JWT from the embedder's backend; [crypto]: cryptography for RS256/ES256.
+        "PyJWT[crypto]>=2.8",
     ],
     extras_require={
         "redis": ["redis>=5"],

@@ -12,7 +12,7 @@ first use::
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "create_app", "Config", "mount", "Emitter"]
+__all__ = ["__version__", "create_app", "Config", "mount", "Emitter", "Refused", "Identity"]
 
 
 def __getattr__(name):
@@ -27,6 +27,12 @@ def __getattr__(name):
         # this function as the package attribute once imported.
         from .embed import mount
         return mount
+    if name == "Refused":
+        from .hooks import Refused
+        return Refused
+    if name == "Identity":
+        from .auth import Identity
+        return Identity
     if name == "Emitter":
         from .emitter import Emitter
         return Emitter

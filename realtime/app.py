@@ -14,7 +14,8 @@ import time
 import gevent
 import socketio
 
-from . import __version__
+from . import __version__, hooks
+from .auth import Authenticator
 from .chat.clock import ClockNamespace
 from .chat.control import LocalControl
 from .chat.namespace import ChatNamespace
@@ -25,6 +26,7 @@ from .metrics import Metrics
 from .selfcheck import WebSocketCheck
 from .store import StoreError, open_store
 from .store.archive import Archive
+from .store.retention import Retention
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import add_metrics, socketio_server
 from .transport.limits import Limits
@@ -59,13 +61,25 @@ def store_url(config):
 
 
 class App:
-    """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``)."""
+    """The WSGI app plus handles on its parts (``sio``, ``chat``, ``archive``).
 
-    def __init__(self, config):
+    ``sio`` is the python-socketio server: a host app adds its own events or
+    namespaces to it (``@app.sio.on("ping", namespace="/tools")``).
+    ``authenticate`` and ``on_message`` are the hooks of :mod:`realtime.hooks`.
+    """
+
+    def __init__(self, config, authenticate=None, on_message=None):
         self.config = config
+        # First: a bad JWT key is a start-up error before any store is opened.
+        self.authenticator = Authenticator(config, authenticate)
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
         self.archive = Archive(open_store(store_url(config)))
+        self.retention = None
+        if config.retention_days or config.retention_per_room:
+            self.retention = Retention(self.archive, config.retention_days,
+                                       config.retention_per_room, config.retention_interval,
+                                       metrics=self.metrics)
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
         self.connections = Connections()
@@ -90,7 +104,10 @@ class App:
         self.sio = socketio_server(config, self.limits, cors_allowed_origins=_cors(config),
                                    **kwargs)
         self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
-                                  limits=self.limits, control=self.control)
+                                  limits=self.limits, authenticator=self.authenticator,
+                                  control=self.control)
+        if on_message is not None:
+            self.chat.message_hook = hooks.MessageHook(on_message, config.max_text)
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
@@ -107,6 +124,24 @@ class App:
     def __call__(self, environ, start_response):
         return self.connections.serve(self.wsgi, environ, start_response, self.stopping)
 
+    @property
+    def unverified(self):
+        """Demo mode: no secret, no JWT key and no ``authenticate`` hook check names."""
+        return not self.authenticator.verified
+
+    @property
+    def sign_in(self):
+        """How people sign in, for the page: ``host`` (the embedder's authenticate
+        hook: no token needed), ``token`` (a secret or a JWT key) or ``name`` (demo)."""
+        if self.authenticator.hook is not None:
+            return "host"
+        return "name" if self.unverified else "token"
+
+    def post(self, room, name, text, cid=None):
+        """Post ``text`` as ``name`` from server-side code (a bot, a job); see
+        :func:`realtime.hooks.post`.  Returns a Later of the stored message."""
+        return hooks.post(self.chat, room, name, text, cid)
+
     def _resubscribed(self):
         """Broadcasts were missed meanwhile: clients reconnect and replay with ``since``."""
         log.warning("message queue: dropping %d connection(s) so their clients replay "
@@ -122,7 +157,8 @@ class App:
         # "unverified" lets the page warn that names are not checked (no secret)
         # and ask for a token when they are.
         body = {"status": "ok", "version": __version__, "store": self.archive.store.kind,
-                "connections": len(self.chat.conns), "unverified": self.config.unverified}
+                "connections": len(self.chat.conns), "unverified": self.unverified,
+                "sign_in": self.sign_in}
         try:
             # Raises while the store fails; after a failed write, until a probe
             # write succeeds again.
@@ -168,12 +204,19 @@ class App:
         """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
         self.hubwatch.stop()
         self.control.close()
+        if self.retention is not None:
+            self.retention.stop()
         self.presence.close()
         # A write blocked in a native thread would make the pool wait for it.
         with gevent.Timeout(timeout, False):
             self.archive.close()
 
 
-def create_app(config=None):
-    """Return the server's WSGI app for ``config`` (defaults when None)."""
-    return App(config if config is not None else Config())
+def create_app(config=None, authenticate=None, on_message=None):
+    """Return the server's WSGI app for ``config`` (defaults when None).
+
+    ``authenticate(environ, auth)`` and ``on_message(message)`` are optional
+    hooks (see :mod:`realtime.hooks`).
+    """
+    return App(config if config is not None else Config(), authenticate=authenticate,
+               on_message=on_message)

@@ -79,7 +79,9 @@ def _plain(exc):
 class ChatClient:
     """One connection to a realtime server as ``name``.
 
-    ``token`` is needed when the server runs with a secret; ``transports``
+    ``token`` is needed when the server runs with a secret or a JWT key (a
+    JWT names its holder: ``name`` may then be None, or must be the token's
+    name); ``transports``
     is e.g. ``["websocket"]`` or ``["polling"]`` (default: WebSocket, then
     long-polling if WebSocket fails); ``timeout`` bounds the connect and each
     acknowledged call, in seconds.  ``reconnect=True`` keeps reconnecting after a drop
@@ -125,7 +127,7 @@ class ChatClient:
 
     def connect(self):
         """Connect; raise :class:`ChatError` if refused or unreachable."""
-        auth = {"name": self.name}
+        auth = {"name": self.name} if self.name is not None else {}
         if self.token:
             auth["token"] = self.token
         # WebSocket first: a --websocket-only server refuses polling, and a

@@ -58,6 +58,13 @@ def _seconds(text):
     return value
 
 
+def _days(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number of days, 0 (keep forever) or more, got %s" % text)
+    return value
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -130,6 +137,13 @@ SETTINGS = (
             "secret for signed name tokens; empty means unverified names (demo mode)"),
     Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, _positive_int,
             "lifetime of issued tokens in seconds"),
+    Setting("jwt_key", "--jwt-key", "REALTIME_JWT_KEY", "", str,
+            "key for JSON Web Tokens from your backend: a shared secret (HS256), a PEM "
+            "public key (RS256, ES256), or the path of a file holding either"),
+    Setting("jwt_audience", "--jwt-audience", "REALTIME_JWT_AUDIENCE", "", str,
+            "with --jwt-key: the aud claim every JWT must carry; empty means not checked"),
+    Setting("jwt_issuer", "--jwt-issuer", "REALTIME_JWT_ISSUER", "", str,
+            "with --jwt-key: the iss claim every JWT must carry; empty means not checked"),
     Setting("max_text", "--max-text", "REALTIME_MAX_TEXT", 2000, _positive_int,
             "maximum message text length in characters"),
     Setting("max_packet", "--max-packet", "REALTIME_MAX_PACKET", 64 * 1024, _positive_int,
@@ -176,6 +190,17 @@ SETTINGS = (
             "seconds between Engine.IO pings"),
     Setting("ping_timeout", "--ping-timeout", "REALTIME_PING_TIMEOUT", 20, _positive_seconds,
             "seconds to wait for a pong before dropping a silent connection"),
+    Setting("retention_days", "--retention-days", "REALTIME_RETENTION_DAYS", 0.0, _days,
+            "remove messages (with their edits, deletes and reactions) older than this many "
+            "days, in the background; fractions allowed; 0 keeps them forever"),
+    Setting("retention_per_room", "--retention-per-room", "REALTIME_RETENTION_PER_ROOM", 0,
+            _count,
+            "keep only the newest this many messages of each room, removing older ones in "
+            "the background; 0 keeps them all"),
+    Setting("retention_interval", "--retention-interval", "REALTIME_RETENTION_INTERVAL",
+            300.0, _positive_seconds,
+            "with --retention-days or --retention-per-room: seconds between two trims of "
+            "every room"),
     Setting("log_level", "--log-level", "REALTIME_LOG_LEVEL", "info", _log_level,
             "logging level: debug, info, warning or error"),
 )
@@ -187,6 +212,10 @@ NO_FLOOD_LIMITS = ("--address-rate", "0", "--join-rate", "0", "--address-join-ra
                    "--connect-rate", "0", "--max-conns-per-address", "0", "--max-conns", "0",
                    "--packet-rate", "0", "--max-queue", "0")
 
+# Settings whose values never appear in a repr or a log.
+_HIDDEN = ("secret", "jwt_key")
+
+
 def _make_config_class():
     fields = [(s.name, object, dataclasses.field(default=s.default)) for s in SETTINGS]
     cls = dataclasses.make_dataclass("Config", fields, frozen=True)
@@ -197,9 +226,9 @@ def _make_config_class():
     cls.replace = lambda self, **changes: dataclasses.replace(self, **changes)
     cls.rate_limit = property(lambda self: parse_rate(self.rate))
     cls.parse = lambda self, name: parse_rate(getattr(self, name))
-    cls.unverified = property(lambda self: not self.secret)
+    cls.unverified = property(lambda self: not self.secret and not self.jwt_key)
     cls.__repr__ = lambda self: "Config(%s)" % ", ".join(
-        "%s=%r" % (s.name, "***" if s.name == "secret" and getattr(self, s.name)
+        "%s=%r" % (s.name, "***" if s.name in _HIDDEN and getattr(self, s.name)
                    else getattr(self, s.name)) for s in SETTINGS)
     return cls
 

@@ -80,13 +80,16 @@ def _is_page_path(path):
     return path in ("/", "/index.html", "/healthz", "/metrics") or path.startswith("/static/")
 
 
-def mount(wsgi_app, config=None, prefix="/chat"):
+def mount(wsgi_app, config=None, prefix="/chat", authenticate=None, on_message=None):
     """Return a WSGI app serving the chat beside ``wsgi_app``.
 
     ``config`` is a :class:`realtime.Config` (defaults when None); ``prefix``
     is where the page lives (``"/chat"`` serves it at ``/chat/``; ``""``
     puts it at the root, in front of the host's ``/``).  Call ``.close()``
-    on the result at shutdown to flush the store.
+    on the result at shutdown to flush the store.  ``authenticate`` and
+    ``on_message`` are the hooks of :mod:`realtime.hooks` (e.g. chat under the
+    host app's login, see ``examples/flask_session_login.py``); the result's
+    ``sio`` is the python-socketio server, for the host's own events.
     """
     prefix = (prefix or "").rstrip("/")
     if prefix and not prefix.startswith("/"):
@@ -100,7 +103,7 @@ def mount(wsgi_app, config=None, prefix="/chat"):
     selfcheck.configure_logging(config)
     host = selfcheck.Host.of_gunicorn()
     try:
-        chat = create_app(config)
+        chat = create_app(config, authenticate=authenticate, on_message=on_message)
     except Exception as exc:
         why = selfcheck.startup_failure(exc, config)
         if host is None or why is None:

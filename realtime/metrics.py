@@ -21,6 +21,8 @@ class Metrics:
         self.stored = prom.Counter("realtime_messages_stored", "Messages stored.", registry=r)
         self.updates = prom.Counter("realtime_updates_stored",
                                     "Edits, deletes and reactions stored.", registry=r)
+        self.trimmed = prom.Counter("realtime_messages_trimmed",
+                                    "Messages removed by retention.", registry=r)
         self.dms = prom.Counter("realtime_dms", "Direct messages delivered.", registry=r)
         self.hub_lag = prom.Histogram(
             "realtime_hub_lag_seconds", "How late the gevent hub ran a 50 ms timer.",

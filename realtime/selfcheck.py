@@ -218,13 +218,33 @@ def startup(app, config, host):
                     "a stop may cut connections before in-flight acks finish",
                     host.graceful_timeout, config.shutdown_timeout)
     log.info("store: %s", app.archive.store.describe())
+    log.info(retention_line(config))
     log.info("server: %s, %d worker(s), presence: %s, message queue: %s",
              host.kind, host.workers, app.presence.kind, "redis" if config.redis else "none")
     log.info(transports_line(config))
-    if config.unverified:
+    if getattr(app, "unverified", config.unverified):
         log.warning("no secret set: names are unverified (demo mode); set "
                     "REALTIME_SECRET or --secret to require tokens")
+    jwt = getattr(getattr(app, "authenticator", None), "jwt", None)
+    if jwt is not None:
+        log.info("tokens: %s", jwt.describe())
+        if jwt.weak:
+            log.warning("the JWT secret (--jwt-key) is shorter than %d bytes: it can be "
+                        "guessed; use a long random secret or a public key", 32)
     return found
+
+
+def retention_line(config):
+    """What retention does, in one line for the start-up log."""
+    rules = []
+    if config.retention_days:
+        rules.append("messages older than %g day(s)" % config.retention_days)
+    if config.retention_per_room:
+        rules.append("all but the newest %d messages of each room" % config.retention_per_room)
+    if not rules:
+        return "retention: off, every message is kept (--retention-days, --retention-per-room)"
+    return "retention: removing %s, every %g s" % (" and ".join(rules),
+                                                  config.retention_interval)
 
 
 NO_UPGRADE_BODY = json.dumps({

@@ -35,7 +35,17 @@ return Array.from(log.querySelectorAll('ol.msgs:not(.pending) > li.msg')).map(fu
           name: li.querySelector('.author').textContent,
           text: li.querySelector('.text').textContent,
           mine: li.classList.contains('mine'),
-          time: li.querySelector('time').getAttribute('datetime')};
+          time: li.querySelector('time').getAttribute('datetime'),
+          deleted: li.dataset.deleted === 'true',
+          edited: !!li.querySelector('.edited'),
+          quote: li.querySelector('.quote') ? {
+            parent: Number(li.querySelector('.quote').dataset.parent),
+            author: (li.querySelector('.quote-author') || {}).textContent || '',
+            text: li.querySelector('.quote-text').textContent} : null,
+          reactions: Array.from(li.querySelectorAll('.reaction')).map(function (r) {
+            return {emoji: r.dataset.emoji, count: Number(r.querySelector('.reaction-count')
+                    .textContent), who: r.title, pressed: r.getAttribute('aria-pressed') === 'true'};
+          })};
 });
 """
 
@@ -83,7 +93,9 @@ class Page:
 
     def wait(self, condition, units=10, message=""):
         """Wait (bounded) until ``condition()`` is truthy; return its value."""
-        return WebDriverWait(self.d, timeout(units), poll_frequency=0.05).until(
+        # A condition may assert on something not there yet (by_text): poll on.
+        return WebDriverWait(self.d, timeout(units), poll_frequency=0.05,
+                             ignored_exceptions=(AssertionError,)).until(
             lambda d: condition(), message)
 
     def js(self, script, *args):
@@ -165,6 +177,63 @@ class Page:
 
     def send(self, text):
         self.find("#composer-input").send_keys(text + Keys.ENTER)
+
+    def by_text(self, text):
+        """The visible conversation's message whose text is ``text`` (its dict)."""
+        found = [m for m in self.messages() if m["text"] == text]
+        assert len(found) == 1, (text, self.texts())
+        return found[0]
+
+    def msg_css(self, id):
+        return ".log:not([hidden]) li.msg[data-id='%d']" % id
+
+    def open_menu(self, text):
+        """Open the actions menu of the message showing ``text``."""
+        css = self.msg_css(self.by_text(text)["id"])
+        self.find(css + " .msg-actions").click()
+        self.wait(lambda: self.js("return document.getElementById('msg-menu')"
+                                  ".matches(':popover-open');"), message="menu not open")
+
+    def menu_items(self):
+        return self.js("return Array.from(document.querySelectorAll('#msg-menu .menu-item'))"
+                       ".filter(function (b) { return !b.hidden; })"
+                       ".map(function (b) { return b.textContent; });")
+
+    def unread_badge(self, room):
+        """The unread count shown for ``room`` in the room list (0 when none)."""
+        return self.js("var name = '#' + arguments[0];"
+                       "var b = Array.from(document.querySelectorAll('#room-list .conv'))"
+                       ".filter(function (c) { return c.querySelector('.conv-name').textContent"
+                       " === name; })[0];"
+                       "var u = b && b.querySelector('.unread');"
+                       "return u ? Number(u.textContent) : 0;", room)
+
+    def open_room(self, room):
+        """Show an already joined room from the room list."""
+        toggle = self.find("#nav-toggle")
+        if toggle.is_displayed():
+            toggle.click()
+        self.js("var name = '#' + arguments[0];"
+                "Array.from(document.querySelectorAll('#room-list .conv')).filter(function (c) {"
+                " return c.querySelector('.conv-name').textContent === name; })[0].click();", room)
+        self.wait_synced(room)
+
+    def hold_offline(self):
+        """Cut the page's connection with automatic reconnection off (see go_online)."""
+        self.js("""var emit = io.Socket.prototype.emit;
+                   io.Socket.prototype.emit = function () {
+                     if (this.nsp === '/') window.__sock = this;
+                     return emit.apply(this, arguments);
+                   };""")
+        self.find("#composer-input").send_keys("x")
+        self.wait(lambda: self.js("return !!window.__sock;"))
+        self.find("#composer-input").send_keys(Keys.BACKSPACE)
+        self.js("window.__sock.io.reconnection(false); window.__sock.io.engine.close();")
+        self.wait(lambda: self.conn_state() != "connected")
+
+    def go_online(self):
+        self.js("window.__sock.io.reconnection(true); window.__sock.connect();")
+        self.wait(lambda: self.conn_state() == "connected", units=20)
 
     def wait_texts(self, expected, units=10):
         """Wait until the visible conversation shows exactly ``expected``."""

@@ -120,3 +120,28 @@ def test_search_scenario_seeds_a_room_and_the_server_answers(tmp_path):
         assert hits["common word"] == 20 and hits["miss"] == 0
     finally:
         srv.kill()
+
+
+def test_storestall_measures_sqlite_and_postgresql():
+    """benchmarks.storestall runs the archive on both stores and reports acks and hub lag."""
+    from realtime.store.pgtemp import Unavailable, bindir
+    try:
+        bindir()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    from benchmarks import storestall
+    results = storestall.main(["--seconds", "0.5", "--repeat", "1", "--writers", "5",
+                               "--edits"])
+    for store in ("sqlite", "postgresql"):
+        [run] = results[store]
+        assert run["acks_per_s"] > 0 and 0 <= run["lag_p50_ms"] <= run["lag_max_ms"]
+
+
+def test_trimstall_trims_a_seeded_room_and_prints_the_lag():
+    """benchmarks.trimstall seeds a room, trims it to --keep and prints lag and delays."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.trimstall", "--messages", "3000",
+                          "--keep", "100", "--quiet", "0.3", "--batch", "200"],
+                         capture_output=True, text=True, env=env_for(), timeout=timeout(30))
+    assert out.returncode == 0, out.stderr
+    assert "trimmed " in out.stdout and "retention pass" in out.stdout, out.stdout
+    assert int(out.stdout.split("trimmed ")[1].split()[0]) >= 2900

@@ -267,3 +267,125 @@ def test_gunicorn_processes_on_postgres_and_redis(redis_server, postgres_url, ro
     finally:
         for p in procs:
             p.kill()
+
+
+def whole_log(url, room):
+    """``(current state by id, every entry id)`` of ``room``, by paging ``join`` with
+    ``since`` over messages and updates, as a reconnecting client does."""
+    c = Client(url, "logreader")
+    try:
+        state, ids, since = {}, [], 0
+        while True:
+            ack = c.call("join", {"room": room, "since": since})
+            assert ack["ok"], ack
+            entries = sorted(ack["history"] + ack["updates"], key=lambda e: e["id"])
+            for e in entries:
+                ids.append(e["id"])
+                if "kind" in e:
+                    state[e["target"]] = e["message"]
+                else:
+                    state[e["id"]] = e
+            if not ack["more"]:
+                return state, ids
+            since = entries[-1]["id"]
+    finally:
+        c.disconnect()
+
+
+def test_edits_and_reactions_across_processes(servers, clients, postgres_url, room):
+    """Edits and reactions sent through three processes at once share the room's id
+    sequence: every member sees every update in id order, and the stored state holds
+    every reaction and the last edit."""
+    cluster = servers(postgres_url, 3)
+    alice = clients(cluster[0], "alice")
+    people = [clients(cluster[i % 3], "p%d" % i, "polling" if i == 4 else "websocket")
+              for i in range(6)]
+    watcher = clients(cluster[2], "watcher")
+    for c in [alice, watcher] + people:
+        assert c.call("join", {"room": room})["ok"]
+    msgs = [alice.call("message", {"room": room, "text": "target %d" % i})["message"]
+            for i in range(3)]
+
+    def react(c):
+        def run():
+            for m in msgs:
+                for emoji in ("👍", "🎉"):
+                    ack = c.call("react", {"room": room, "id": m["id"], "emoji": emoji,
+                                           "on": True})
+                    assert ack["ok"], ack
+
+        return run
+
+    def edit():
+        for i in range(10):
+            ack = alice.call("edit", {"room": room, "id": msgs[i % 3]["id"],
+                                      "text": "edit %d" % i})
+            assert ack["ok"], ack
+    run_all([react(c) for c in people] + [edit])
+    expected = 6 * 3 * 2 + 10
+    got = watcher.wait_count("update", expected, units=15)
+    state, log_ids = whole_log(cluster[1].url, room)
+    assert log_ids == list(range(1, len(log_ids) + 1)) and len(log_ids) == 3 + expected
+    assert sorted(u["id"] for u in got) == log_ids[3:]
+    names = sorted("p%d" % i for i in range(6))
+    for i, m in enumerate(msgs):
+        assert state[m["id"]]["reactions"] == {"👍": names, "🎉": names}
+        assert state[m["id"]]["text"] == "edit %d" % max(k for k in range(10) if k % 3 == i)
+    assert alice.call("join", {"room": room})["history"][-3:] == [state[m["id"]] for m in msgs]
+
+
+def test_sigkill_during_a_burst_with_edits(servers, postgres_url, room):
+    """kill -9 of one of three processes while each sender posts and then edits every
+    message: every acked message and every acked edit is stored, once, and the room's
+    log has no gap (the killed process's open transaction left nothing behind)."""
+    cluster = servers(postgres_url, 3)
+    acked, edited, lock, started = [], {}, threading.Lock(), threading.Event()
+    stop = threading.Event()
+
+    def sender(i, server):
+        c = Client(server.url, "s%d" % i)
+        c.call("join", {"room": room})
+        n = 0
+        while not stop.is_set():
+            text = "s%d-%d" % (i, n)
+            try:
+                ack = c.sio.call("message", {"room": room, "text": text, "cid": text},
+                                 timeout=timeout(3))
+                if not ack.get("ok"):
+                    break
+                with lock:
+                    acked.append((ack["message"]["id"], text))
+                started.set()
+                new = text + " edited"
+                ack = c.sio.call("edit", {"room": room, "id": ack["message"]["id"],
+                                          "text": new}, timeout=timeout(3))
+                if ack.get("ok"):
+                    with lock:
+                        edited[ack["message"]["id"]] = new
+            except Exception:
+                break                     # its process was killed
+            n += 1
+        c.disconnect()
+    threads = [threading.Thread(target=sender, args=(i, cluster[i % 3]), daemon=True)
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    assert started.wait(timeout(10))
+    time.sleep(timeout(0.7))
+    cluster[1].kill()
+    time.sleep(timeout(0.5))
+    stop.set()
+    for t in threads:
+        t.join(timeout(15))
+    state, ids = whole_log(cluster[0].url, room)
+    assert ids == list(range(1, len(ids) + 1)), "a gap or a repeat in the room's log"
+    lost = [(i, text) for i, text in acked if i not in state or
+            state[i]["text"] not in (text, text + " edited")]
+    assert not lost, "%d of %d acked messages lost" % (len(lost), len(acked))
+    lost_edits = [i for i, text in edited.items() if state[i]["text"] != text]
+    assert not lost_edits, "%d of %d acked edits lost" % (len(lost_edits), len(edited))
+    texts = [m["text"].replace(" edited", "") for m in state.values()]
+    assert len(set(texts)) == len(texts), "a message is stored twice"
+    assert len(edited) > 0
+    print("\nkill -9 mid-burst with edits: %d messages and %d edits acked, %d log entries, "
+          "0 lost" % (len(acked), len(edited), len(ids)))

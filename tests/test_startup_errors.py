@@ -208,3 +208,35 @@ def test_token_ttl_is_used():
         c.disconnect()
     finally:
         srv.kill()
+
+
+# -- JWT keys ------------------------------------------------------------------------
+
+
+BAD_PEM = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+
+
+def test_missing_jwt_key_file():
+    """--jwt-key naming a file that does not exist: one line naming the file and the setting."""
+    one_line(run("serve", "--port", "0", "--store", "memory://", "--jwt-key", "/no/such/key.pem"),
+             2, "cannot read the JWT key file /no/such/key.pem", "No such file",
+             "--jwt-key / REALTIME_JWT_KEY")
+
+
+def test_bad_pem_jwt_key(tmp_path):
+    """A PEM that does not parse, in a file or in the environment: one line, exit 2."""
+    path = tmp_path / "bad.pem"
+    path.write_text(BAD_PEM)
+    for result in (run("serve", "--port", "0", "--store", "memory://", "--jwt-key", path),
+                   run("serve", "--port", "0", "--store", "memory://",
+                       env={"REALTIME_JWT_KEY": BAD_PEM})):
+        one_line(result, 2, "the JWT key is not a valid PEM public key", "--jwt-key")
+
+
+def test_private_jwt_key_is_refused(tmp_path):
+    """A private key where the public one belongs: one line saying to give the public key."""
+    from support_jwt import KeyPair
+    path = tmp_path / "private.pem"
+    path.write_text(KeyPair("ES256").private_pem())
+    one_line(run("serve", "--port", "0", "--store", "memory://", "--jwt-key", path), 2,
+             "the JWT key is a private key", "--jwt-key")

@@ -31,6 +31,7 @@ STORES = {
     "memory": lambda request, tmp_path: "memory://",
     "sqlite": lambda request, tmp_path: "sqlite:///" + str(tmp_path / "t.db"),
     "redis": _redis_url,
+    "postgresql": lambda request, tmp_path: request.getfixturevalue("postgres_url"),
 }
 
 

@@ -1,28 +1,32 @@
 /* The chat page's entry point: wires the DOM to the other modules and starts.
  *
  * Modules: state.js (shared state, helpers), ui.js (DOM building), views.js
- * (what is on screen), rooms.js (joining and catching up), outbox.js (sending),
- * typing.js, connection.js (sockets and sign-in).
+ * (what is on screen), message.js (one message), rooms.js (joining, catching
+ * up, older pages, jumps), outbox.js (sending), compose.js (reply and edit
+ * modes), updates.js (edits, deletes, reactions), actions.js (message menu,
+ * emoji picker), reads.js (read markers, unread, divider), search.js,
+ * moderation.js (roles), typing.js, connection.js (sockets and sign-in).
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
+import {$, S, applyToken, storage, takeHashToken, KEY_NOTICE, KEY_ROOMS, KEY_VIEW, LOBBY, ROOM_RE} from "./state.js";
 import {dmView, renderLists, roomView, scrollToBottom, show} from "./views.js";
 import {leaveCurrent, openRoom, refreshRooms} from "./rooms.js";
-import {send} from "./outbox.js";
 import {onComposerInput, stopTyping} from "./typing.js";
+import {submitComposer, wireComposer} from "./compose.js";
+import {wireActions} from "./actions.js";
+import {wireSearch} from "./search.js";
+import {onVisible} from "./reads.js";
 import {checkServer, closeLogin, connect, onLoginSubmit, openLogin, setConn, startClock, validName} from "./connection.js";
 
 export function wire() {
   var input = $("composer-input");
   $("composer").addEventListener("submit", function (e) {
     e.preventDefault();
-    var text = input.value;
-    if (!text.trim()) return;
-    stopTyping();
-    send(text);
-    input.value = "";
-    onComposerInput();
+    submitComposer();
   });
+  wireComposer();
+  wireActions();
+  wireSearch();
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -90,7 +94,11 @@ export function wire() {
     if (S.socket && !S.socket.connected) setConn("offline", "offline");
   });
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && S.current) { S.current.unread = 0; renderLists(); }
+    if (!document.hidden) onVisible();
+  });
+  // A token link opened in a tab already showing the page: a new person, a fresh page.
+  window.addEventListener("hashchange", function () {
+    if (takeHashToken()) window.location.reload();
   });
   setInterval(refreshRooms, 15000);
 }
@@ -108,12 +116,13 @@ export function restoreViews() {
 }
 
 export function main() {
+  if (!takeHashToken() && S.token) applyToken(S.token);   // role (and a JWT's name)
   wire();
   restoreViews();
   startClock();
   setConn("connecting", "connecting…");
   checkServer().then(function () {
-    if (S.me && !validName(S.me) && (S.unverified !== false || S.token)) connect();
+    if (S.me && !validName(S.me) && (S.unverified !== false || S.token || S.hostLogin)) connect();
     else openLogin("");
   });
 }

@@ -5,9 +5,12 @@
  *   connect();                   // with S.me (and S.token) set
  */
 import * as UI from "./ui.js";
-import {$, S, storage, KEY_NAME, KEY_NOTICE, KEY_TOKEN, OFFLINE_AFTER} from "./state.js";
+import {$, S, applyToken, storage, tokenInfo, KEY_NAME, KEY_NOTICE, OFFLINE_AFTER} from "./state.js";
 import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTypingLine, setTyping} from "./views.js";
-import {joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
+import {dropView, joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
+import {applyUpdate} from "./updates.js";
+import {onRead} from "./reads.js";
+import {onKicked} from "./moderation.js";
 import {echoed, flushQueue, setState} from "./outbox.js";
 import {forgetTyping} from "./typing.js";
 
@@ -28,7 +31,10 @@ export function setConn(state, text) {
 }
 
 export function authData() {
-  var auth = {name: S.me};
+  // A JWT names its holder itself; the name sent beside it is the token's own,
+  // so it cannot mismatch (and a demo server, which checks no token, has one).
+  var info = tokenInfo(S.token);
+  var auth = {name: info.jwt && info.name ? info.name : S.me};
   if (S.token) auth.token = S.token;
   return auth;
 }
@@ -38,6 +44,7 @@ export function connect() {
   $("change-name").setAttribute("aria-label", "Signed in as " + S.me + ". Change name");
   $("me-avatar").textContent = UI.initial(S.me);
   $("me-avatar").className = "avatar small " + UI.colour(S.me);
+  S.moderator = tokenInfo(S.token).role === "moderator";
   if (S.socket) {
     S.socket.auth = authData();
     S.socket.connect();
@@ -87,6 +94,12 @@ export function connect() {
     echoed(view, msg);
     addMessages(view, [msg], true);
   });
+  S.socket.on("update", function (upd) {
+    var view = upd && S.views.get("room:" + upd.room);
+    if (view) applyUpdate(view, upd);
+  });
+  S.socket.on("read", onRead);
+  S.socket.on("kicked", function (d) { onKicked(d, dropView); });
   S.socket.on("presence", function (d) {
     var view = S.views.get("room:" + d.room);
     if (view) {
@@ -140,6 +153,7 @@ export function checkServer() {
   return fetch("healthz", {cache: "no-store"}).then(function (r) { return r.json(); })
     .then(function (h) {
       if (typeof h.unverified === "boolean") S.unverified = h.unverified;
+      S.hostLogin = h.sign_in === "host";   // the host app's login: a name, no token
       var dismissed = false;
       try { dismissed = !!sessionStorage.getItem(KEY_NOTICE); } catch (e) { /* shown */ }
       $("demo-notice").hidden = S.unverified !== true || dismissed;
@@ -157,7 +171,7 @@ export function openLogin(error) {
   var dialog = $("login");
   $("login-name").value = S.me;
   $("login-token").value = S.token;
-  var needToken = S.unverified === false || /token/i.test(error || "");
+  var needToken = (S.unverified === false && !S.hostLogin) || /token/i.test(error || "");
   $("token-field").hidden = !needToken;
   $("login-demo").hidden = S.unverified !== true;
   $("login-error").textContent = error || "";
@@ -183,9 +197,8 @@ export function onLoginSubmit(event) {
   }
   var changed = name !== S.me;
   S.me = name;
-  S.token = $("token-field").hidden ? "" : tok;
   storage(KEY_NAME, S.me);
-  storage(KEY_TOKEN, S.token || null);
+  applyToken($("token-field").hidden ? "" : tok);
   if (S.socket && S.socket.connected) {
     if (changed) window.location.reload();   // a new person: start from a clean page
     else closeLogin();

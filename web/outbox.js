@@ -6,20 +6,25 @@
  * room has caught up.
  *
  *   send("hello");               // to the conversation on screen
+ *   send("yes", 42);             // a reply to message 42 of the room on screen
  *   flushQueue();                // after a reconnect
  */
 import * as UI from "./ui.js";
 import {S, makeCid, call} from "./state.js";
 import {addMessages, scrollToBottom} from "./views.js";
+import {quoteEl} from "./message.js";
+import {mutedNotice} from "./moderation.js";
 var el = UI.el;
 
-export function send(text) {
+export function send(text, replyTo) {
   var view = S.current;
   if (!view || !text.trim()) return;
   var p = {view: view, text: text, cid: makeCid(), attempt: 0,
-           state: "queued", ts: Date.now()};
+           state: "queued", ts: Date.now(), replyTo: view.kind === "room" ? replyTo : null};
   p.li = UI.messageEl({name: S.me, text: text, ts: p.ts}, S.me);
   p.li.classList.add("is-pending");
+  if (p.replyTo) p.li.querySelector(".bubble").insertBefore(quoteEl(view, p.replyTo),
+                                                            p.li.querySelector(".body"));
   var actions = el("div", "pending-actions");
   var retry = el("button", "retry-btn", "Retry");
   retry.type = "button";
@@ -59,9 +64,10 @@ export function trySend(p) {
   var event = p.view.kind === "room" ? "message" : "dm";
   var payload = p.view.kind === "room" ? {room: p.view.target, text: p.text, cid: p.cid}
     : {to: p.view.target, text: p.text};
+  if (p.replyTo) payload.reply_to = p.replyTo;
   call(event, payload).then(function (ack) {
     if (attempt !== p.attempt) return;
-    if (!ack.ok) { setState(p, "failed", ack.error); restore(p); return; }
+    if (!ack.ok) { setState(p, "failed", ack.error); restore(p); mutedNotice(ack.error); return; }
     finish(p);
     addMessages(p.view, [ack.message], false);
     if (p.view === S.current) scrollToBottom(p.view);

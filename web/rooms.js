@@ -8,6 +8,9 @@
 import {$, S, storage, call, KEY_ROOMS, LOBBY} from "./state.js";
 import {addMessages, renderHeader, renderLists, renderMembers, roomView, show, updateTop} from "./views.js";
 import {flushQueue} from "./outbox.js";
+import {applyUpdate} from "./updates.js";
+import {fromJoin} from "./reads.js";
+import * as UI from "./ui.js";
 
 export function openRoom(room) {
   var view = roomView(room);
@@ -49,7 +52,11 @@ export function syncRoom(view, userAsked) {
     if (!view.synced) view.olderMore = payload.since === undefined && ack.more;
     view.synced = true;
     view.log.dataset.synced = "true";
+    // Catching up: the edits, deletes and reactions missed, in id order,
+    // then the messages missed (already in their current state).
+    (ack.updates || []).forEach(function (u) { applyUpdate(view, u); });
     addMessages(view, ack.history, catchUp);
+    fromJoin(view, ack, !catchUp);
     updateTop(view);
     if (view === S.current) { renderHeader(); renderMembers(); }
     renderLists();
@@ -61,25 +68,55 @@ export function syncRoom(view, userAsked) {
   }, function () { /* dropped: the next connect syncs again */ });
 }
 
-export function loadOlder(view) {
-  if (view.kind !== "room" || view.loadingOlder || !view.olderMore || !S.socket.connected) return;
-  var first = view.msgs.firstElementChild;
-  if (!first) return;
-  view.loadingOlder = true;
-  updateTop(view);
-  call("history", {room: view.target, before: Number(first.dataset.id), limit: 50})
+/** Fetch the page of messages before the oldest shown; resolves when it is in. */
+export function loadOlder(view, limit) {
+  if (view.loadingOlder) return view.loadingOlder;
+  if (view.kind !== "room" || !view.olderMore || !S.socket || !S.socket.connected) {
+    return Promise.resolve(false);
+  }
+  var first = view.msgs.querySelector("li.msg");
+  if (!first) return Promise.resolve(false);
+  view.loadingOlder = call("history", {room: view.target, before: Number(first.dataset.id),
+                                       limit: limit || 50})
     .then(function (ack) {
-      if (!ack.ok) return;
+      if (!ack.ok) return false;
       var log = view.log;
       var fromEnd = log.scrollHeight - log.scrollTop;
       addMessages(view, ack.messages, false);
       view.olderMore = ack.more;
       log.scrollTop = log.scrollHeight - fromEnd;   // keep the reader's place
-    }, function () {})
-    .then(function () {
+      return true;
+    }, function () { return false; })
+    .then(function (ok) {
       view.loadingOlder = false;
       updateTop(view);
+      return ok;
     });
+  updateTop(view);
+  return view.loadingOlder;
+}
+
+/** Scroll to message ``id`` of the room, loading older pages until it is there. */
+export function jumpTo(view, id) {
+  var li = view.msgs.querySelector('li.msg[data-id="' + id + '"]');
+  if (li) {
+    li.scrollIntoView({block: "center"});
+    li.classList.remove("flash");
+    void li.offsetWidth;   // restart the highlight
+    li.classList.add("flash");
+    setTimeout(function () { li.classList.remove("flash"); }, 2500);
+    li.focus({preventScroll: true});
+    return Promise.resolve(true);
+  }
+  var first = view.msgs.querySelector("li.msg");
+  if (!view.olderMore || (first && Number(first.dataset.id) < id)) {
+    UI.toast("That message is not in this room's history any more.");
+    return Promise.resolve(false);
+  }
+  return loadOlder(view, 100).then(function (ok) {
+    if (!ok) { UI.toast("Could not load older messages. Try again."); return false; }
+    return jumpTo(view, id);
+  });
 }
 
 export function dropView(view) {

@@ -22,14 +22,31 @@ export var OFFLINE_AFTER = 3;         // failed reconnect attempts before saying
 export var S = {
   me: storage(KEY_NAME) || "",
   token: storage(KEY_TOKEN) || "",
+  role: "member",       // from the token (see applyToken): "member" or "moderator"
+  hostLogin: false,     // from /healthz: the host app signs people in (no token needed)
   unverified: null,     // from /healthz: true (demo mode), false (tokens), null (unknown)
   socket: null,         // the chat connection on "/"
   clockSocket: null,    // the "/clock" connection
   views: new Map(),     // view key -> view
   current: null,        // the view on screen
   pendings: [],         // messages and dms not yet confirmed, in send order
-  serverRooms: []       // the last `rooms` answer
+  serverRooms: [],      // the last `rooms` answer
+  // A moderator may delete anyone's message (and kick and mute, in the
+  // people list). The server enforces roles; this only decides what the page
+  // offers. Set from the token (its role part or `role` claim), see tokenInfo().
+  moderator: false,
+  compose: null         // {kind: "reply" or "edit", view, id, draft}: what Enter does
 };
+
+export var QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "👀"];
+export var EMOJI = [
+  ["👍", "thumbs up"], ["👎", "thumbs down"], ["❤️", "heart"], ["😂", "tears of joy"],
+  ["🎉", "party"], ["👀", "eyes"], ["😮", "surprised"], ["😢", "sad"],
+  ["🙏", "thanks"], ["🔥", "fire"], ["✅", "done"], ["❌", "no"],
+  ["🚀", "rocket"], ["💯", "hundred"], ["🤔", "thinking"], ["😅", "phew"],
+  ["👏", "clapping"], ["🙌", "hooray"], ["😍", "love it"], ["😎", "cool"],
+  ["🤝", "deal"], ["💡", "idea"], ["⚠️", "warning"], ["➕", "plus one"]
+];
 
 export function $(id) {
   return document.getElementById(id);
@@ -58,4 +75,51 @@ export function call(event, payload) {
       else resolve(ack && typeof ack === "object" ? ack : {ok: false, error: "bad answer"});
     });
   });
+}
+
+/** What a token says about its holder, read without checking it (the server
+ * checks): a JWT's name (claim `name`, else `sub`) and role; a v2 secret
+ * token's role (v2.ROLE.EXPIRY.SIG; its name is the one typed beside it).
+ * Returns {jwt, name, role}; name is "" when the token does not carry one. */
+export function tokenInfo(token) {
+  var info = {jwt: false, name: "", role: "member"};
+  var parts = (token || "").split(".");
+  if (parts[0] === "v2" && parts.length === 4 && parts[1] === "moderator") info.role = "moderator";
+  if (parts.length !== 3 || parts[0] === "v1") return info;
+  try {
+    var b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+    var bytes = Uint8Array.from(atob(b64 + "===".slice((b64.length + 3) % 4)),
+                                function (c) { return c.charCodeAt(0); });
+    var claims = JSON.parse(new TextDecoder().decode(bytes));
+    var name = typeof claims.name === "string" ? claims.name : claims.sub;
+    info.jwt = true;
+    info.name = typeof name === "string" ? name.trim() : "";
+    if (claims.role === "moderator") info.role = "moderator";
+  } catch (e) { /* not a JWT: the server decides */ }
+  return info;
+}
+
+/** Use ``token`` from now on: remembered like a typed one; a JWT names the person. */
+export function applyToken(token) {
+  var info = tokenInfo(token);
+  S.token = token;
+  S.role = info.role;
+  S.moderator = info.role === "moderator";
+  if (info.name) {
+    S.me = info.name;
+    storage(KEY_NAME, S.me);
+  }
+  storage(KEY_TOKEN, token || null);
+  return info;
+}
+
+/** A token handed in the address (``/#token=...``): taken, then removed from the
+ * address bar and the history, so it is not kept, shared or logged. */
+export function takeHashToken() {
+  if (!/^#(.*&)?token=/.test(window.location.hash)) return false;
+  var token = new URLSearchParams(window.location.hash.slice(1)).get("token") || "";
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  if (!token) return false;
+  applyToken(token.trim());
+  return true;
 }

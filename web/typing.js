@@ -12,6 +12,7 @@ export function onComposerInput() {
   input.style.height = Math.min(input.scrollHeight + 2, 160) + "px";
   input.style.overflowY = input.scrollHeight + 2 > 160 ? "auto" : "hidden";
   if (!S.current || S.current.kind !== "room" || !S.socket || !S.socket.connected) return;
+  if (S.compose && S.compose.kind === "edit") { stopTyping(); return; }   // fixing, not writing
   if (!input.value.trim()) { stopTyping(); return; }
   var now = Date.now();
   if (typingRoom !== S.current.target || now - typingSentAt > TYPING_REPEAT_MS) {

@@ -52,6 +52,10 @@ export function timeEl(ts) {
   return t;
 }
 
+export function fullTime(ts) {
+  return fmtFull.format(new Date(ts));
+}
+
 export function clockText(ts) {
   return fmtClock.format(new Date(ts));
 }
@@ -60,6 +64,7 @@ export function clockText(ts) {
 export function messageEl(msg, me) {
   var mine = msg.name === me;
   var li = el("li", "msg" + (mine ? " mine" : ""));
+  li.tabIndex = -1;   // focusable from script (jumps, menus), not a Tab stop
   li.dataset.name = msg.name;
   li.dataset.ts = String(msg.ts);
   if (msg.id !== undefined && msg.id !== null) li.dataset.id = String(msg.id);
@@ -71,7 +76,9 @@ export function messageEl(msg, me) {
   meta.appendChild(timeEl(msg.ts));
   meta.appendChild(el("span", "state"));
   bubble.appendChild(meta);
-  bubble.appendChild(el("p", "text", msg.text));
+  var body = el("p", "body");
+  body.appendChild(el("span", "text", msg.text));
+  bubble.appendChild(body);
   li.appendChild(bubble);
   return li;
 }
@@ -113,6 +120,17 @@ export function typingText(names) {
 
 export function plural(n, one, many) {
   return n + " " + (n === 1 ? one : many);
+}
+
+var toastTimer = null;
+
+/** A short notice at the bottom of the screen (errors of edit, react, search...). */
+export function toast(text) {
+  var box = document.getElementById("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(function () { box.hidden = true; }, 6000);
 }
 
 /** Remove every child of a node. */

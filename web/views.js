@@ -11,7 +11,13 @@
 import * as UI from "./ui.js";
 import {$, S, storage, KEY_VIEW, LOBBY, TYPING_EXPIRE_MS} from "./state.js";
 import {loadOlder, openRoom} from "./rooms.js";
+import {buildMessage} from "./message.js";
+import {fetchParent, refreshQuotes} from "./updates.js";
+import {markReadSoon, placeDivider, revealDivider} from "./reads.js";
 import {stopTyping} from "./typing.js";
+import {cancelCompose} from "./compose.js";
+import {closeSearch} from "./search.js";
+import {memberTools} from "./moderation.js";
 var el = UI.el;
 
 var announceBuffer = [], announceTimer = null;
@@ -57,12 +63,17 @@ export function makeView(kind, target) {
           olderBtn: older, startNote: start, ids: new Set(), lastId: null,
           olderMore: false, loadingOlder: false, joined: false, synced: false,
           members: new Set(), count: 0, typing: new Map(), unread: 0, stick: true,
-          fromBottom: 0};
+          fromBottom: 0,
+          // Rooms: every known message state by id (shown, or fetched for a
+          // quote), the id of the last update applied to each (versions), and
+          // the person's read marker.  lastId is the cursor: the highest id
+          // seen among messages and updates.
+          states: new Map(), versions: new Map(), readId: 0};
   older.addEventListener("click", function () { loadOlder(view); });
   log.addEventListener("scroll", function () {
     view.fromBottom = log.scrollHeight - log.scrollTop - log.clientHeight;
     view.stick = view.fromBottom < 40;
-    if (view.stick && view === S.current) $("jump").hidden = true;
+    if (view.stick && view === S.current) { $("jump").hidden = true; markReadSoon(view); }
     if (log.scrollTop < 80) loadOlder(view);
   });
   if (kind === "dm") start.hidden = false;
@@ -77,7 +88,7 @@ export function dmView(peer) { return makeView("dm", peer); }
 export function updateTop(view) {
   if (view.kind !== "room") return;
   view.olderBtn.hidden = !view.olderMore;
-  view.olderBtn.disabled = view.loadingOlder;
+  view.olderBtn.disabled = !!view.loadingOlder;
   view.olderBtn.textContent = view.loadingOlder ? "Loading older messages…"
     : "Load older messages";
   view.startNote.hidden = view.olderMore || !view.synced;
@@ -89,30 +100,46 @@ export function scrollToBottom(view) {
   view.fromBottom = 0;
 }
 
-/** Add stored messages (any order, duplicates ignored); returns how many were new. */
+/** Add stored messages (any order, duplicates ignored); returns how many were new.
+ * ``live``: they arrived while the page was connected (or on catch-up), so
+ * they count as unread unless the person is looking at the room. */
 export function addMessages(view, list, live) {
   var added = 0;
   var keepBottom = view.stick;
+  var room = view.kind === "room";
   list.forEach(function (m) {
-    if (!m || view.ids.has(m.id)) return;
-    var msg = view.kind === "dm" ? {id: m.id, name: m.from, text: m.text, ts: m.ts} : m;
-    if (!UI.insertById(view.msgs, UI.messageEl(msg, S.me))) return;
+    if (!m) return;
+    if (room) {
+      if (view.lastId === null || m.id > view.lastId) view.lastId = m.id;
+      // A state from a live update may be newer than a page read before it.
+      if (view.versions.has(m.id) && view.states.has(m.id)) m = view.states.get(m.id);
+      else view.states.set(m.id, m);
+    }
+    if (view.ids.has(m.id)) return;
+    var li = room ? buildMessage(view, m)
+      : UI.messageEl({id: m.id, name: m.from, text: m.text, ts: m.ts}, S.me);
+    if (!UI.insertById(view.msgs, li)) return;
     view.ids.add(m.id);
-    if (view.kind === "room" && (view.lastId === null || m.id > view.lastId)) view.lastId = m.id;
     added++;
-    if (live && msg.name !== S.me) {
+    var name = room ? m.name : m.from;
+    if (room) {
+      refreshQuotes(view, m.id);
+      if (m.reply_to && !view.states.has(m.reply_to)) fetchParent(view, m.reply_to);
+    }
+    if (live && name !== S.me && !m.deleted) {
       if (view === S.current && !document.hidden) {
-        announce(msg.name + ": " + msg.text);
+        announce(name + ": " + m.text);
       } else {
         view.unread++;
-        if (view.kind === "dm") announce("Direct message from " + msg.name);
+        if (view.kind === "dm") announce("Direct message from " + name);
       }
     }
-    if (view.typing.has(msg.name)) setTyping(view, msg.name, false);
+    if (view.typing.has(name)) setTyping(view, name, false);
   });
   if (added && view === S.current) {
     if (keepBottom) scrollToBottom(view);
     else if (live) $("jump").hidden = false;
+    if (room && live) markReadSoon(view);
   }
   if (added && live) renderLists();
   return added;
@@ -120,11 +147,14 @@ export function addMessages(view, list, live) {
 
 export function show(view) {
   if (S.current && S.current !== view) S.current.log.hidden = true;
+  var switched = S.current !== view;
   S.current = view;
   view.log.hidden = false;
+  if (switched && view.kind === "room") placeDivider(view);
   view.unread = 0;
   if (view.stick) scrollToBottom(view);
   else view.log.scrollTop = view.log.scrollHeight - view.log.clientHeight - view.fromBottom;
+  if (switched && view.kind === "room") revealDivider(view);
   $("jump").hidden = true;
   var room = view.kind === "room";
   $("view-title").textContent = room ? "#" + view.target : view.target;
@@ -137,6 +167,8 @@ export function show(view) {
   document.body.classList.toggle("dm-view", !room);
   storage(KEY_VIEW, view.key);
   stopTyping();
+  if (switched) { cancelCompose(); closeSearch(); }
+  if (view.kind === "room") markReadSoon(view);
   renderHeader();
   renderMembers();
   renderTypingLine();
@@ -173,6 +205,8 @@ export function renderMembers() {
     b.setAttribute("aria-label", name === S.me ? name + " (you)" : "Send a direct message to " + name);
     b.addEventListener("click", function () { show(dmView(name)); renderLists(); });
     li.appendChild(b);
+    var tools = memberTools(S.current, name);   // kick and mute, for moderators
+    if (tools) li.appendChild(tools);
     list.appendChild(li);
   });
 }

@@ -32,18 +32,21 @@ class Conn:
     """What the server keeps per connection.
 
     ``role`` is ``member`` or ``moderator`` (see :func:`realtime.store.entries.may_delete`),
-    from the connection's token.
+    from the connection's token.  ``room_patterns``: the rooms it may join
+    (a JWT's ``rooms`` claim, see :func:`realtime.auth.may_join`); None for any.
     """
 
-    __slots__ = ("name", "rooms", "limiter", "address", "joins", "role")
+    __slots__ = ("name", "rooms", "limiter", "address", "joins", "role", "room_patterns")
 
-    def __init__(self, name, limiter, address=None, joins=None, role=MEMBER):
+    def __init__(self, name, limiter, address=None, joins=None, role=MEMBER,
+                 room_patterns=None):
         self.name = name
         self.rooms = set()
         self.limiter = limiter
         self.address = address
         self.joins = joins
         self.role = role
+        self.room_patterns = room_patterns
 
     @property
     def moderator(self):

@@ -9,6 +9,7 @@ afterwards broadcasts at or below what the ack covered skip the connection.
 """
 
 from .. import rules
+from ..auth import may_join
 from ..store import StoreError
 from ..store.base import is_update
 from .common import Feature, ok
@@ -128,6 +129,8 @@ class Joining(Feature):
         if not chat.allowed(conn, "join"):
             return {"ok": False, "error": "rate limited"}
         room, since = rules.check_join(data)
+        if not may_join(conn.room_patterns, room):
+            return {"ok": False, "error": "you may not join %s" % room}
         fresh = room not in conn.rooms
         # Hold before entering: Redis presence yields in enter(), and an entry
         # delivered then would come both live and in the ack.

@@ -3,6 +3,7 @@
 import logging
 
 from .. import rules
+from ..auth import may_join
 from ..rules import Invalid
 from ..store import Post
 from .common import Feature, now_ms, ok, user_room
@@ -23,6 +24,8 @@ class Messages(Feature):
         reply_to = rules.check_reply_to(data)
         chat.member(conn, room)
         chat.unmuted(conn, room)
+        if chat.message_hook is not None:     # the embedder's on_message (realtime.hooks)
+            text = chat.message_hook(conn, room, text, reply_to=reply_to)
         if reply_to is None:
             op = (room, conn.name, text, cid, now_ms())
         else:
@@ -45,6 +48,8 @@ class Messages(Feature):
 
     def on_history(self, sid, conn, data):
         room, before, limit = rules.check_history(data)
+        if not may_join(conn.room_patterns, room):     # a JWT's rooms claim
+            raise Invalid("you may not read %s" % room)
         archive = self.chat.archive
         if before is None:
             messages, more = archive.latest(room, limit)

@@ -43,9 +43,13 @@ class ChatNamespace(Namespace):
     (:mod:`realtime.scaleout.control`; this process only when None).
     """
 
-    def __init__(self, config, archive, presence, metrics, limits=None, control=None):
+    def __init__(self, config, archive, presence, metrics, limits=None, authenticator=None,
+                 control=None):
         super().__init__("/")
         self.control = control if control is not None else LocalControl()
+        # Who connects, as whom (realtime.auth); the embedder's on_message (realtime.hooks).
+        self.authenticator = authenticator or auth.Authenticator(config)
+        self.message_hook = None
         self.limits = limits      # per-address rates (realtime.transport.limits), optional
         self.config = config
         self.archive = archive
@@ -225,16 +229,15 @@ class ChatNamespace(Namespace):
         if self.stopping:
             raise socketio.exceptions.ConnectionRefusedError("the server is shutting down")
         try:
-            name, token = rules.check_auth(auth_data)
-            role = auth.MEMBER
-            if self.config.secret:
-                role = auth.verify(self.config.secret, name, token)
+            who = self.authenticator.authenticate(environ, auth_data)
         except Invalid as exc:
             self.metrics.refused.inc()
             raise socketio.exceptions.ConnectionRefusedError(str(exc))
+        name = who.name
         self.conns[sid] = Conn(name, rules.RateLimiter(*self._rate),
                                connection_address(environ),
-                               rules.RateLimiter(*self.config.parse("join_rate")), role)
+                               rules.RateLimiter(*self.config.parse("join_rate")), who.role,
+                               room_patterns=who.rooms)
         self.presence.connect(name)
         self.enter_room(sid, user_room(name))
         self.metrics.connections.inc()

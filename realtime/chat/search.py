@@ -7,6 +7,8 @@ and a room with no members and no stored messages is unknown.
 """
 
 from .. import rules
+from ..auth import may_join
+from ..rules import Invalid
 from .common import Feature, ok
 
 
@@ -15,6 +17,8 @@ class Search(Feature):
 
     def on_search(self, sid, conn, data):
         room, words, limit = rules.check_search(data)
+        if not may_join(conn.room_patterns, room):     # a JWT's rooms claim
+            raise Invalid("you may not read %s" % room)
         messages = self.chat.archive.search(room, words, limit)
         if not messages:
             self.chat.known(room)

@@ -29,6 +29,8 @@ class Updates(Feature):
         room, id, text = rules.check_edit(data, self.chat.config.max_text)
         self.chat.member(conn, room)
         self.chat.unmuted(conn, room)
+        if self.chat.message_hook is not None:     # the embedder's on_message
+            text = self.chat.message_hook(conn, room, text, edit=id)
         return self.chat.after_store(Edit(room, id, conn.name, text, now_ms()), self._stored)
 
     def on_delete(self, sid, conn, data):

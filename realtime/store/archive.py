@@ -19,6 +19,7 @@ import logging
 
 import gevent
 import gevent.event
+import gevent.lock
 import gevent.queue
 import gevent.threadpool
 
@@ -48,6 +49,10 @@ class Archive:
         self._wake = gevent.event.Event()
         self._closing = False
         self._busy = False        # a batch is being written
+        # Held by whoever writes (the writer, a retention trim of a
+        # single-writer store), so a trim never makes a batch wait on
+        # SQLite's busy timeout (it sleeps).
+        self._write_lock = gevent.lock.Semaphore()
         self._delivery = gevent.queue.Queue()
         self._delivering = 0      # batches queued or running in delivery
         self._writer = gevent.spawn(self._write_loop)
@@ -108,7 +113,8 @@ class Archive:
         """One step of the store's background indexing; True when more is left."""
         self._unindexed = 0
         try:
-            done = self._call(self.store.index, INDEX_CHUNK)
+            with self._write_lock:
+                done = self._call(self.store.index, INDEX_CHUNK)
         except StoreError as exc:
             if not self._index_failing:     # once per outage, not every second
                 log.warning("indexing for search failed (searches catch up "
@@ -132,7 +138,9 @@ class Archive:
                 del self._pending[:MAX_BATCH]
                 self._busy = True
                 try:
-                    results = self._call(self.store.append_batch, [item for item, _ in batch])
+                    with self._write_lock:
+                        results = self._call(self.store.append_batch,
+                                             [item for item, _ in batch])
                 except StoreError as exc:
                     self.write_error = str(exc)
                     results = [StoreError(str(exc))] * len(batch)
@@ -184,6 +192,21 @@ class Archive:
 
     def next_dm_id(self):
         return self.store.next_dm_id()
+
+    def rooms(self):
+        return self._call(self.store.rooms)
+
+    def trim(self, room, before_ts, keep, limit):
+        """One retention step (:meth:`Store.trim`); for a single-writer store
+        (SQLite) between the writer's batches, else beside them (Redis and
+        PostgreSQL lock only what the step touches)."""
+        if not self.store.single_writer:
+            return self._call(self.store.trim, room, before_ts, keep, limit)
+        with self._write_lock:
+            return self._call(self.store.trim, room, before_ts, keep, limit)
+
+    def claim(self, name, seconds):
+        return self._call(self.store.claim, name, seconds)
 
     def ping(self):
         """Raise StoreError unless the store answers and, after a failed write,

@@ -42,6 +42,14 @@ and whether more exist), :meth:`replay` (what ``join`` needs, in one
 consistent snapshot), :meth:`search`, :meth:`has_room`, :meth:`mutes`
 (stores with ``keeps_mutes``).
 
+**Retention** (:mod:`realtime.store.retention` drives it): :meth:`rooms`
+lists the rooms with stored messages and :meth:`trim` removes a room's
+oldest messages, a few hundred per call, each with its updates, its search
+entry and its place in unread counts.  Trimming only ever removes a prefix
+of the room's log (the oldest messages), so what is left is still "every
+entry after some id"; ids are never reused and the room's top id never goes
+back, even when the room is emptied.
+
 Extending it: a new kind of write is a new operation class handled by each
 backend's ``append_batch`` (so it shares the group commit and ordering); a
 new backend subclasses :class:`Store` and runs ``tests/test_store.py`` (add
@@ -184,6 +192,11 @@ class Store:
     indexes = False
     #: True when the store keeps :class:`Mute` changes (see :meth:`mutes`)
     keeps_mutes = False
+    #: messages per :meth:`trim` call that keep one call short
+    trim_batch = 500
+    #: True when two writers would wait on each other's lock (one SQLite
+    #: file): the archive then runs :meth:`trim` between its write batches
+    single_writer = False
 
     def append_batch(self, items):
         """Apply the operations ``items`` in order (see the module docstring).
@@ -236,6 +249,26 @@ class Store:
         Stores without ``keeps_mutes`` never get a :class:`Mute`, and have none.
         """
         return []
+    def rooms(self):
+        """The names of the rooms with stored messages (any order)."""
+        raise NotImplementedError
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        """Remove up to ``limit`` of ``room``'s oldest messages; return how many.
+
+        A message goes when it is beyond the newest ``keep`` messages of the
+        room (deleted ones count), or when its ``ts`` is below ``before_ts``
+        (ms epoch) and so is every older message's; ``None`` turns a rule
+        off.  Its updates go with it (an update of a kept message stays).
+        Each call is one short transaction: call again until it returns
+        less than ``limit``.
+        """
+        raise NotImplementedError
+
+    def claim(self, name, seconds):
+        """Whether this process should do the periodic job ``name`` now (a shared
+        store answers True to one process per ``seconds``)."""
+        return True
 
     def next_dm_id(self):
         """A fresh integer id for a direct message (not stored)."""

@@ -25,7 +25,8 @@ def _count_above(sorted_list, value):
 
 
 class _Room:
-    __slots__ = ("msgs", "ids", "pos", "upds", "upd_ids", "targets", "top", "live", "own")
+    __slots__ = ("msgs", "ids", "pos", "upds", "upd_ids", "targets", "top", "live", "own",
+                 "cids")
 
     def __init__(self):
         self.msgs = []          # current states, id order
@@ -37,6 +38,7 @@ class _Room:
         self.top = 0
         self.live = []          # ids of messages not deleted
         self.own = {}           # name -> ids of their messages not deleted
+        self.cids = {}          # message id -> (name, cid), to forget on trim
 
 
 class MemoryStore(Store):
@@ -88,7 +90,9 @@ class MemoryStore(Store):
     def _post(self, op):
         if op.cid is not None and (op.name, op.cid) in self._cids:
             room, id = self._cids[(op.name, op.cid)]
-            return self._state(room, id)[2], False
+            r = self._rooms.get(room)
+            if r is not None and id in r.pos:
+                return r.msgs[r.pos[id]], False
         if op.reply_to is not None:
             r = self._rooms.get(op.room)
             i = r.pos.get(op.reply_to) if r is not None else None
@@ -105,6 +109,7 @@ class MemoryStore(Store):
         r.top = msg["id"]
         if op.cid is not None:
             self._cids[(op.name, op.cid)] = (op.room, msg["id"])
+            r.cids[msg["id"]] = (op.name, op.cid)
         return msg, True
 
     def _change(self, op):
@@ -211,7 +216,42 @@ class MemoryStore(Store):
         return found
 
     def has_room(self, room):
-        return room in self._rooms
+        r = self._rooms.get(room)
+        return r is not None and bool(r.msgs)
+
+    def rooms(self):
+        return [room for room, r in self._rooms.items() if r.msgs]
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        r = self._rooms.get(room)
+        if r is None:
+            return 0
+        n = 0
+        over = len(r.msgs) - keep if keep is not None else 0
+        while n < min(limit, len(r.msgs)):
+            if n >= over and (before_ts is None or r.msgs[n]["ts"] >= before_ts):
+                break
+            n += 1
+        if not n:
+            return 0
+        # Rebuilding the room's positions is O(room): fine for tests and demos.
+        gone = r.ids[n - 1]
+        for msg in r.msgs[:n]:
+            key = r.cids.pop(msg["id"], None)
+            if key is not None:
+                self._cids.pop(key, None)
+        del r.msgs[:n], r.ids[:n]
+        r.pos = {msg["id"]: i for i, msg in enumerate(r.msgs)}
+        del r.live[:bisect.bisect_right(r.live, gone)]
+        for name, ids in list(r.own.items()):
+            del ids[:bisect.bisect_right(ids, gone)]
+            if not ids:
+                del r.own[name]
+        kept = [u for u in r.upds if u["target"] > gone]
+        r.upds, r.upd_ids, r.targets = kept, [u["id"] for u in kept], {}
+        for i, u in enumerate(kept):
+            r.targets.setdefault(u["target"], []).append(i)
+        return n      # r.top stays: ids never go back
 
     def next_dm_id(self):
         return next(self._dm)

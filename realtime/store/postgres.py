@@ -7,14 +7,22 @@ for broadcasts and presence).  ``postgres://`` works too, and so does any
 libpq URI parameter (``?sslmode=require``, ``?connect_timeout=5``, ...).
 
 - **Schema**: created on first start and migrated by version on later
-  starts (:func:`migrate`, steps in :mod:`realtime.store.pgsql`), under an
-  advisory lock, so processes starting together on an empty database do not
-  race.  A server older than its database refuses to start.
-- **Ids**: per-room counter rows locked until commit (see ``pgsql``): within
-  a room, ids are strictly increasing across every process and committed in
-  id order.
-- **Group commit**: each batch of the archive is one statement, one
-  transaction; it returns (and the acks go out) only once committed.
+  starts (:func:`realtime.store.pgschema.migrate`), under an advisory lock,
+  so processes starting together on an empty database do not race.  A
+  server older than its database refuses to start.
+- **Ids**: per-room counter rows locked until commit (see
+  :mod:`.pgschema`): within a room, messages and updates share one id
+  sequence, strictly increasing across every process and committed in id
+  order.
+- **Group commit**: each batch of the archive is one transaction; it returns
+  (and the acks go out) only once committed.  A batch of posts without
+  ``reply_to`` (the message path) is one statement; any other batch locks
+  its rooms and applies its operations in order (:mod:`.pg_log`).
+- **Search**: each message's words (Unicode case-folded, as
+  :mod:`realtime.words` splits them) are stored as a ``tsvector`` with a GIN
+  index, written with the message and rewritten by edits and deletes; a
+  query is a ``tsquery`` of prefixes, and the exact word rule checks each
+  hit.
 - **gevent**: psycopg 3 detects a gevent-patched ``select`` and then waits
   through it (``wait_poll``) instead of its C ``wait_c``: every query yields
   to the hub while PostgreSQL works, so the store is not ``blocking`` and
@@ -30,20 +38,24 @@ libpq URI parameter (``?sslmode=require``, ``?connect_timeout=5``, ...).
 import contextlib
 import itertools
 import logging
-import re
-import sys
 import threading
 import time
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.pq import ConnStatus, TransactionStatus
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import pgsql
-from .base import Store, StoreError, message
+from . import pg_trim, pgsql
+from .pg_conn import alive, check_cooperative, connection_kwargs, \
+    hide_password  # noqa: F401  (hide_password is re-exported)
+from .base import Post, Snapshot, Store, StoreError, as_op
+from .pg_log import Txn, escape, message_row, stored_text, tsquery, unescape, unread, \
+    update_row, words
+from .pgschema import migrate
+from .. import words as wordrule
 
 log = logging.getLogger("realtime.store")
 
@@ -55,115 +67,17 @@ STARTUP_WAIT = 10.0       # s to wait at start for PostgreSQL to accept us
 DM_TIMEOUT = 0.5          # s a dm waits for a fresh block of ids
 DM_RETRY = 5.0            # s between block requests while PostgreSQL is down
 RETRIES = 3               # attempts of a batch that lost a deadlock
-
-# libpq settings used unless the URL gives its own: fail fast on a dead
-# network instead of waiting for TCP's minutes; bound any one statement.
-DEFAULTS = {
-    "application_name": "realtime",
-    "connect_timeout": "3",
-    "keepalives": "1",
-    "keepalives_idle": "10",
-    "keepalives_interval": "5",
-    "keepalives_count": "3",
-    "tcp_user_timeout": "15000",
-    "options": "-c statement_timeout=15000",
-}
-
-
-def hide_password(url):
-    """``postgresql://u:secret@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc="%s:***@%s" % (parts.username or "", host))
-    return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***",
-                                                  parts.query)))
-
-
-def connection_kwargs(url):
-    """psycopg connect arguments: :data:`DEFAULTS` under the URL's own parameters."""
-    try:
-        given = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise ValueError("bad PostgreSQL URL %s: %s" % (hide_password(url), exc)) from None
-    kwargs = {k: v for k, v in DEFAULTS.items() if k not in given}
-    kwargs["autocommit"] = True
-    return kwargs
-
-
-def _escape(text):
-    # Injective, and a no-op for text without backslash or NUL.
-    return text.replace("\\", "\\\\").replace("\x00", "\\0")
-
-
-_ESCAPED = re.compile(r"\\(.)", re.S)
-
-
-def _unescape(text):
-    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), text)
-
-
-def _message(row):
-    id, room, name, text, escaped, ts = row[:6]
-    return message(id, room, name, _unescape(text) if escaped else text, ts)
-
-
-def _alive(conn):
-    """Whether an idle pooled connection still works, without a round trip:
-    read whatever its socket holds (a dead server left EOF or an error)."""
-    pgconn = conn.pgconn
-    if conn.closed or pgconn.status != ConnStatus.OK:
-        return False
-    try:
-        pgconn.consume_input()
-    except psycopg.Error:
-        return False
-    return pgconn.status == ConnStatus.OK and \
-        pgconn.transaction_status == TransactionStatus.IDLE
-
-
-def _check_cooperative():
-    """Log an error when gevent patched ``select`` after psycopg chose its C wait
-    (psycopg was imported first): every query would then stall the hub."""
-    monkey = sys.modules.get("gevent.monkey")
-    import psycopg.waiting
-    if monkey is not None and monkey.is_module_patched("select") and \
-            psycopg.waiting.wait is getattr(psycopg.waiting, "wait_c", None):
-        log.error("psycopg was imported before gevent monkey-patched the process: every "
-                  "PostgreSQL query will block all connections; patch first (the entry "
-                  "points and gunicorn's gevent workers do)")
-
-
-def migrate(conn):
-    """Bring the schema of ``conn``'s database to :data:`pgsql.LATEST`; return the old version.
-
-    One transaction under an advisory lock: a second process starting at the
-    same moment waits, then finds the work done.
-    """
-    with conn.transaction():
-        conn.execute(pgsql.LOCK, (pgsql.MIGRATION_LOCK,))
-        conn.execute(pgsql.SCHEMA_TABLE)
-        current = conn.execute(pgsql.SCHEMA_VERSION).fetchone()[0]
-        if current > pgsql.LATEST:
-            raise ValueError("the PostgreSQL schema is at version %d, newer than this "
-                             "server knows (%d): upgrade the server" % (current, pgsql.LATEST))
-        for version, what, statements in pgsql.MIGRATIONS:
-            if version > current:
-                for statement in statements:
-                    conn.execute(statement)
-                conn.execute(pgsql.SCHEMA_RECORD, (version, what))
-                log.info("postgresql schema: applied version %d (%s)", version, what)
-    return current
-
+INDEX_CHUNK = 2000        # messages given their words per index() call
 
 class PostgresStore(Store):
     """Messages in one PostgreSQL database; safe to share between any number of processes."""
 
     blocking = False
     kind = "postgresql"
+    indexes = True
 
     def __init__(self, url, startup_wait=STARTUP_WAIT):
-        _check_cooperative()
+        check_cooperative()
         self.url = url
         self._kwargs = connection_kwargs(url)          # a bad URL fails here, clearly
         self._password = (unquote(urlsplit(url).password or "")
@@ -211,7 +125,7 @@ class PostgresStore(Store):
         deadline = time.monotonic() + timeout
         while True:
             conn = self.pool.getconn(max(0.001, deadline - time.monotonic()))
-            if _alive(conn):
+            if alive(conn):
                 break
             conn.close()                 # the pool drops it and connects a new one
             self.pool.putconn(conn)
@@ -246,27 +160,41 @@ class PostgresStore(Store):
     def _unavailable(self, exc):
         return StoreError("the message store is unavailable (postgresql: %s)" % self._say(exc))
 
-    # -- appends ----------------------------------------------------------------
+    # -- writes -----------------------------------------------------------------
 
     def append_batch(self, items):
+        ops = [as_op(item) for item in items]
+        for op in ops:
+            if type(op) is not Post or op.reply_to is not None:
+                # The log: one transaction with the rooms locked (pg_log).
+                return self._run(lambda conn: self._log(conn, ops))
+        return self._posts(ops)
+
+    @staticmethod
+    def _log(conn, ops):
+        with conn.transaction():
+            return Txn(conn).run(ops)
+
+    def _posts(self, items):
+        """The message path: posts without reply_to, one statement (:data:`pgsql.APPEND`)."""
         out = [None] * len(items)
         fresh = []                   # indexes to insert, in order
         first_of = {}                # (name, cid) -> index of its first copy in this batch
-        for i, (room, name, text, cid, ts) in enumerate(items):
-            if cid is not None:
-                key = (name, cid)
+        for i, op in enumerate(items):
+            if op.cid is not None:
+                key = (op.name, op.cid)
                 if key in first_of:
                     out[i] = first_of[key]          # a resend within the batch
                     continue
                 first_of[key] = i
             fresh.append(i)
-        columns = ([], [], [], [], [], [])
+        columns = ([], [], [], [], [], [], [])
         for i in fresh:
-            room, name, text, cid, ts = items[i]
-            escaped = "\x00" in text
-            for column, value in zip(columns, (room, name, _escape(text) if escaped else text,
-                                               escaped, ts,
-                                               None if cid is None else _escape(cid))):
+            room, name, text, cid, ts, _ = items[i]
+            text, escaped = stored_text(text)
+            for column, value in zip(columns, (room, name, text, escaped, ts,
+                                               None if cid is None else escape(cid),
+                                               words(room, items[i].text))):
                 column.append(value)
         rows = self._run(lambda conn: conn.execute(pgsql.APPEND, columns).fetchall())
         if len(rows) != len(fresh):
@@ -275,9 +203,9 @@ class PostgresStore(Store):
         resent = []
         for ordinal, id, inserted in rows:
             i = fresh[ordinal - 1]
-            room, name, text, cid, ts = items[i]
+            room, name, text, cid, ts, _ = items[i]
             if inserted:
-                out[i] = (message(id, room, name, text, ts), True)
+                out[i] = ({"id": id, "room": room, "name": name, "text": text, "ts": ts}, True)
             else:
                 resent.append(i)
         if resent:
@@ -289,18 +217,35 @@ class PostgresStore(Store):
 
     def _fill_resent(self, items, indexes, out):
         """The stored messages of cids that were already there (or stored meanwhile)."""
-        names = [items[i][1] for i in indexes]
-        cids = [_escape(items[i][3]) for i in indexes]
+        names = [items[i].name for i in indexes]
+        cids = [escape(items[i].cid) for i in indexes]
         rows = self._run(lambda conn: conn.execute(pgsql.BY_CID, (names, cids)).fetchall(),
                          retry_lost=True)
-        stored = {(row[2], row[6]): _message(row) for row in rows}
+        stored = {(row[2], row[10]): message_row(row) for row in rows}
         for i, name, cid in zip(indexes, names, cids):
             if (name, cid) not in stored:
                 raise StoreError("the message store is unavailable "
                                  "(postgresql: a resent message vanished)")
             out[i] = (stored[(name, cid)], False)
 
-    # -- reads ------------------------------------------------------------------
+    # -- derived data -------------------------------------------------------------
+
+    def index(self, limit=INDEX_CHUNK):
+        """Fill in the words of up to ``limit`` messages written without them (those
+        of a version-1 database); new messages get theirs as they are written."""
+        # At most INDEX_CHUNK per call: the words are computed on the hub.
+        limit = min(limit, INDEX_CHUNK)
+
+        def run(conn):
+            rows = conn.execute(pgsql.UNINDEXED, (limit,)).fetchall()
+            if rows:
+                conn.execute(pgsql.SET_WORDS, (
+                    [r[0] for r in rows], [r[1] for r in rows],
+                    [words(r[0], unescape(r[2]) if r[3] else r[2]) for r in rows]))
+            return len(rows)
+        return self._run(run)
+
+    # -- reads --------------------------------------------------------------------
 
     def _page(self, sql, args, limit, reverse):
         rows = self._run(lambda conn: conn.execute(sql, args + (limit + 1,)).fetchall(),
@@ -309,7 +254,7 @@ class PostgresStore(Store):
         rows = rows[:limit]
         if reverse:
             rows.reverse()
-        return [_message(r) for r in rows], more
+        return [message_row(r) for r in rows], more
 
     def latest(self, room, limit):
         return self._page(pgsql.LATEST_PAGE, (room,), limit, True)
@@ -319,6 +264,80 @@ class PostgresStore(Store):
 
     def before(self, room, before, limit):
         return self._page(pgsql.BEFORE_PAGE, (room, before), limit, True)
+
+    def replay(self, room, since, limit, reader=None):
+        return self._run(lambda conn: self._replay(conn, room, since, limit, reader),
+                         retry_lost=True)
+
+    @staticmethod
+    def _replay(conn, room, since, limit, reader):
+        # One snapshot (REPEATABLE READ), sent as one pipeline: one round trip.
+        try:
+            with conn.pipeline():
+                conn.execute(pgsql.SNAPSHOT_BEGIN)
+                if since is None:
+                    msgs = conn.execute(pgsql.LATEST_PAGE, (room, limit + 1))
+                    upds = None
+                else:
+                    msgs = conn.execute(pgsql.AFTER_PAGE, (room, since, limit + 1))
+                    upds = conn.execute(pgsql.UPDATES_AFTER, (room, since, limit + 1))
+                top = conn.execute(pgsql.TOP, (room,))
+                who = conn.execute(pgsql.READER, {"room": room, "name": reader}) \
+                    if reader is not None else None
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+            raise
+        if since is None:
+            rows = msgs.fetchall()
+            more = len(rows) > limit
+            history = [message_row(r) for r in reversed(rows[:limit])]
+            updates = []
+        else:
+            merged = sorted([message_row(r) for r in msgs.fetchall()]
+                            + [update_row(r) for r in upds.fetchall()], key=lambda e: e["id"])
+            more = len(merged) > limit
+            merged = merged[:limit]
+            history = [e for e in merged if "kind" not in e]
+            updates = [e for e in merged if "kind" in e]
+        read = unread_count = 0
+        if who is not None:
+            read, seen, own_seen, total, own, gone = who.fetchone()
+            unread_count = unread(total, own, seen, own_seen, gone)
+        return Snapshot(history, updates, more, top.fetchone()[0], read, unread_count)
+
+    def search(self, room, query, limit):
+        # Messages of a version-1 database get their words first (normally
+        # none are left): so a search never misses a stored message.
+        while self.index(INDEX_CHUNK) == INDEX_CHUNK:
+            pass
+        args = {"room": room, "q": tsquery(room, query), "below": 1 << 62,
+                "limit": max(2 * limit, 20)}
+        found = []
+        for sql in (pgsql.SEARCH_RECENT, pgsql.SEARCH_OLDER):
+            while len(found) < limit:
+                rows = self._run(lambda conn: conn.execute(sql, args).fetchall(),
+                                 retry_lost=True)
+                for row in rows:
+                    msg = message_row(row)
+                    # The index keeps words' first MAX_LEXEME characters: the
+                    # exact rule decides.
+                    if wordrule.matches(query, msg["text"]):
+                        found.append(msg)
+                        if len(found) == limit:
+                            return found
+                if rows:
+                    args["below"] = rows[-1][0]
+                if len(rows) < args["limit"]:
+                    break
+        return found
+
+    def rooms(self):
+        return self._run(pg_trim.rooms, retry_lost=True)
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        return self._run(lambda conn: pg_trim.trim(conn, room, before_ts, keep, limit))
 
     def has_room(self, room):
         return self._run(lambda conn: conn.execute(pgsql.HAS_ROOM, (room,)).fetchone()[0],

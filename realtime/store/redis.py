@@ -59,7 +59,7 @@ from .base import Delete, Edit, Mute, Post, React, Read, Refused, Snapshot, Stor
     StoreError, as_op, hide_password  # noqa: F401  (hide_password is re-exported)
 from .. import words as wordrule
 from .redis_scripts import CHANGE as _CHANGE, MUTE as _MUTE, POST as _POST, READ as _READ, \
-    REPLAY as _REPLAY
+    REPLAY as _REPLAY, TRIM as _TRIM
 
 log = logging.getLogger("realtime.store")
 
@@ -99,6 +99,8 @@ class RedisStore(Store):
     keeps_mutes = True
     #: newest messages of a room that :meth:`search` looks at
     search_scan = SEARCH_SCAN
+    #: a trim step is one Lua script, which Redis runs alone: ~5 ms for 200
+    trim_batch = 200
 
     def __init__(self, url):
         self.url = url
@@ -108,6 +110,7 @@ class RedisStore(Store):
         self._read_script = self.redis.register_script(_READ)
         self._replay = self.redis.register_script(_REPLAY)
         self._mute = self.redis.register_script(_MUTE)
+        self._trim = self.redis.register_script(_TRIM)
         self._migrated = False
         # Fallback dm ids while Redis is down: microseconds since the epoch,
         # far above any INCR value, so they never repeat one.
@@ -317,6 +320,23 @@ class RedisStore(Store):
 
     def has_room(self, room):
         return bool(self._run(self.redis.exists, _key("msgs", room)))
+
+    def rooms(self):
+        start = len(PREFIX + "msgs:")
+        return self._run(lambda: [key[start:] for key in self.redis.scan_iter(
+            match=PREFIX + "msgs:*", count=1000)])
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        return self._run(self._trim, [_key("msgs", room), _key("del", room), _key("upd", room),
+                                      _key("tgt", room)],
+                         [limit, "" if before_ts is None else before_ts,
+                          "" if keep is None else keep, _key("by", room) + ":"])
+
+    def claim(self, name, seconds):
+        """True for the one process that asks first within ``seconds`` (a Redis key
+        with a lifetime), so several processes do a periodic job once."""
+        return bool(self._run(lambda: self.redis.set(PREFIX + "claim:" + name, "1", nx=True,
+                                                     px=max(1, int(seconds * 1000)))))
 
     def next_dm_id(self):
         try:

@@ -11,7 +11,8 @@ if ARGV[1] ~= '' then
   if old then
     local ref = cjson.decode(old)
     local cur = redis.call('ZRANGEBYSCORE', ARGV[5] .. 'msgs:' .. ref.room, ref.id, ref.id)
-    return {0, cur[1] or old}
+    -- A message removed by retention: its cid has lapsed, this is a new post.
+    if cur[1] then return {0, cur[1]} end
   end
 end
 if ARGV[3] ~= '' then
@@ -119,4 +120,43 @@ for i = 1, #all, 2 do
   if v['until'] < bound and v['ts'] < bound then redis.call('HDEL', KEYS[1], all[i]) end
 end
 return tonumber(ARGV[2])
+"""
+
+# KEYS: msgs, del, upd, tgt.  ARGV: limit, before ts ('' for none), keep (''
+# for none), the prefix of the authors' own-id keys ('rt:by:{room}:').
+# Removes up to `limit` of the oldest messages (see Store.trim) with their
+# updates; returns how many.  The seq key is never touched: ids never go back.
+TRIM = """
+local limit = tonumber(ARGV[1])
+local before = nil
+if ARGV[2] ~= '' then before = tonumber(ARGV[2]) end
+local over = 0
+if ARGV[3] ~= '' then over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3]) end
+if over <= 0 and before == nil then return 0 end
+if over <= 0 then
+  -- Only the age rule: most passes find the oldest message young enough.
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #first == 0 or cjson.decode(first[1]).ts >= before then return 0 end
+end
+local rows = redis.call('ZRANGE', KEYS[1], 0, limit - 1, 'WITHSCORES')
+local n, high = 0, nil
+for i = 1, #rows, 2 do
+  local msg = cjson.decode(rows[i])
+  if not (n < over or (before ~= nil and msg.ts < before)) then break end
+  n = n + 1
+  high = rows[i + 1]
+  redis.call('ZREMRANGEBYSCORE', ARGV[4] .. msg.name, high, high)
+  local olds = redis.call('HGET', KEYS[4], high)
+  if olds then
+    for oid in string.gmatch(olds, '%d+') do
+      redis.call('ZREMRANGEBYSCORE', KEYS[3], oid, oid)
+    end
+    redis.call('HDEL', KEYS[4], high)
+  end
+end
+if n > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', high)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', high)
+end
+return n
 """

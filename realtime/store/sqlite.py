@@ -10,7 +10,8 @@ per-room counters; both are *derived* data, built by :meth:`SQLiteStore.index`
 in batches of thousands (the archive calls it in the background, and
 :meth:`search` first catches up), so the message path pays nothing for
 them.  Edits and deletes of indexed messages update the index in their own
-transaction.  See :mod:`.sqlite_log` for the log operations.
+transaction.  See :mod:`.sqlite_log` for the log operations and
+:mod:`.sqlite_trim` for retention.
 """
 
 import itertools
@@ -21,7 +22,7 @@ import time
 import unicodedata
 
 from . import sqlite_log as log_ops
-from . import sqlite_mutes, sqlite_schema
+from . import sqlite_mutes, sqlite_schema, sqlite_trim
 from .base import BadStoreURL, Mute, Post, Snapshot, Store, StoreError, as_op
 from .sqlite_log import COLUMNS, entry_row, message_row, room_token
 from .. import words as wordrule
@@ -93,6 +94,7 @@ class SQLiteStore(Store):
     kind = "sqlite"
     indexes = True
     keeps_mutes = True
+    single_writer = True
 
     def __init__(self, url):
         self.path = path_from_url(url)
@@ -355,6 +357,11 @@ class SQLiteStore(Store):
 
     def mutes(self, now):
         return self._run(sqlite_mutes.active, now)
+    def rooms(self):
+        return self._run(sqlite_trim.rooms)
+
+    def trim(self, room, before_ts=None, keep=None, limit=500):
+        return self._run(sqlite_trim.trim, room, before_ts, keep, limit)
 
     def next_dm_id(self):
         return next(self._dm)

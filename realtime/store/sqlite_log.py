@@ -20,7 +20,7 @@ Removing old messages (retention) must keep these counts true: subtract
 the removed messages from ``room_stats``/``author_stats`` (those at or below
 the watermark) and from each marker's ``seen``/``own_seen`` (those at or
 below its ``read``), and remove their rows from the search index
-(:func:`unindex`), in the same transaction.
+(:func:`unindex`), in the same transaction: :mod:`.sqlite_trim` does.
 """
 
 import json
@@ -73,8 +73,9 @@ def unindex(conn, id, room, text):
 def top(conn, room):
     """The room's highest id, messages and updates."""
     row = conn.execute("SELECT (SELECT max(id) FROM messages WHERE room = ?), "
-                       "(SELECT max(id) FROM updates WHERE room = ?)", (room, room)).fetchone()
-    return max(row[0] or 0, row[1] or 0)
+                       "(SELECT max(id) FROM updates WHERE room = ?), "
+                       "(SELECT top FROM trimmed WHERE room = ?)", (room, room, room)).fetchone()
+    return max(row[0] or 0, row[1] or 0, row[2] or 0)
 
 
 def watermark(conn):

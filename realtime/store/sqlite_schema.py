@@ -78,6 +78,14 @@ _V2 = [
 ]
 
 
+# Release 2.1: retention.  A trimmed room remembers its top id (messages
+# and updates), so the top a join reports never goes back, even when every
+# message of the room is gone (the AUTOINCREMENT sequence never reuses ids).
+_V3 = [
+    "CREATE TABLE trimmed (room TEXT PRIMARY KEY, top INTEGER NOT NULL) WITHOUT ROWID",
+]
+
+
 def _unicode_step(conn):
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('unicode', ?)",
                  (unicodedata.unidata_version,))
@@ -87,6 +95,7 @@ def _unicode_step(conn):
 STEPS = [
     (1, _V1),
     (2, _V2 + [_unicode_step]),
+    (3, _V3),
 ]
 VERSION = STEPS[-1][0]
 
@@ -132,6 +141,6 @@ def migrate(conn, path="the database"):
     finally:
         conn.execute("PRAGMA busy_timeout = 30000")
     if existed and found < VERSION:
-        log.warning("%s: schema migrated from version %d to %d; the search index is "
-                    "built in the background", path, found, VERSION)
+        log.warning("%s: schema migrated from version %d to %d%s", path, found, VERSION,
+                    "; the search index is built in the background" if found < 2 else "")
     return found

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import time
 
-from .rules import Invalid
+from ..rules import Invalid
 
 
 MEMBER = "member"
