@@ -15,6 +15,7 @@ import gevent
 import socketio
 
 from . import __version__
+from .api import Api
 from .chat.clock import ClockNamespace
 from .chat.namespace import ChatNamespace
 from .chat.presence import LocalPresence
@@ -98,7 +99,9 @@ class App:
         socketio_app = socketio.WSGIApp(self.sio)
         if config.websocket_only:
             socketio_app = PollingRefused(socketio_app)
-        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render), self)
+        self.api = Api(self)
+        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render,
+                                           api=self.api), self)
 
     def __call__(self, environ, start_response):
         return self.connections.serve(self.wsgi, environ, start_response, self.stopping)
