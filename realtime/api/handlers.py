@@ -74,13 +74,17 @@ class Handlers:
     def list_messages(self, room, query):
         room = rules.check_room(room)
         before, since, limit = (_query_int(query, key) for key in ("before", "since", "limit"))
-        if before is not None and since is not None:
-            raise ApiError(400, "give before or since, not both.")
         # The Socket.IO events' rules for each value (ranges, sentences).
         rules.check_join({"room": room, "since": since})
         _, before, limit = rules.check_history({"room": room, "before": before,
                                                 "limit": limit})
-        if since is not None:
+        if since is not None and before is not None:
+            # Both: the messages between them, oldest first; more: newer ones
+            # below before were left out.
+            found, _ = self.archive.after(room, since, limit + 1)
+            inside = [m for m in found if m["id"] < before]
+            messages, more = inside[:limit], len(inside) > limit
+        elif since is not None:
             messages, more = self.archive.after(room, since, limit)
         elif before is not None:
             messages, more = self.archive.before(room, before, limit)

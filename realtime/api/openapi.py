@@ -10,9 +10,14 @@ from an invalid one the way the server does.
 from .. import __version__, rules
 
 ROOM_PATTERN = r"^[A-Za-z0-9._-]{1,%d}$" % rules.MAX_ROOM
-# A name: trimmed, 1 to 32 characters, no control characters (Unicode Cc).
-_NC = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
-NAME_PATTERN = r"^\s*[^\s%s](?:[^%s]{0,%d}[^\s%s])?\s*$" % (_NC, _NC, rules.MAX_NAME - 2, _NC)
+# White space as Python's str.strip() sees it, spelled out: "\s" differs
+# between regex dialects (and schemathesis reads it as ASCII only).
+_WS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CC = r"\x00-\x1f\x7f-\x9f"          # control characters (Unicode Cc)
+# A name: 1 to 32 characters once trimmed, no control characters inside.
+NAME_PATTERN = r"^[%s]*[^%s%s](?:[^%s]{0,%d}[^%s%s])?[%s]*$" % (
+    _WS, _WS, _CC, _CC, rules.MAX_NAME - 2, _WS, _CC, _WS)
+TEXT_PATTERN = r"[^%s]" % _WS           # at least one character that is not white space
 
 ERRORS = {
     400: "bad input: a path parameter, the query or the body breaks a rule",
@@ -63,7 +68,7 @@ def _schemas(max_text):
                                                "characters after trimming, no control "
                                                "characters"),
                 "text": {"type": "string", "minLength": 1, "maxLength": max_text,
-                         "pattern": r"\S",
+                         "pattern": TEXT_PATTERN,
                          "description": "1 to %d characters, not only white space; stored "
                                         "as given" % max_text},
                 "cid": {"type": "string", "minLength": 1, "maxLength": rules.MAX_CID,
@@ -126,9 +131,9 @@ def _paths():
                 "summary": "Messages of a room, oldest first, in their current state",
                 "parameters": [
                     _param("before", "query", _id(), "only messages with a lower id "
-                           "(not with since)"),
+                           "(the newest of them)"),
                     _param("since", "query", _id(0), "only messages with a higher id "
-                           "(not with before)"),
+                           "(the oldest of them; with before, those in between)"),
                     _param("limit", "query", {"type": "integer", "minimum": 1,
                                               "maximum": rules.HISTORY_MAX,
                                               "default": rules.HISTORY_DEFAULT},
