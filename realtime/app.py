@@ -17,6 +17,7 @@ import socketio
 from . import __version__
 from .api import Api
 from .chat.clock import ClockNamespace
+from .chat.control import LocalControl
 from .chat.namespace import ChatNamespace
 from .chat.presence import LocalPresence
 from .config import SETTINGS, Config
@@ -72,6 +73,7 @@ class App:
         kwargs = {}
         if config.redis:
             try:
+                from .scaleout.control import RedisControl
                 from .scaleout.presence import RedisPresence
                 from .scaleout.pubsub import ChatRedisManager
             except ImportError as exc:
@@ -81,13 +83,15 @@ class App:
             kwargs["client_manager"] = ChatRedisManager(config.redis)
             self.presence = RedisPresence(config.redis, config.presence_ttl,
                                           on_change=self._presence_changed)
+            self.control = RedisControl(config.redis)
         else:
             self.presence = LocalPresence()
+            self.control = LocalControl()
         self.limits = Limits(config)
         self.sio = socketio_server(config, self.limits, cors_allowed_origins=_cors(config),
                                    **kwargs)
         self.chat = ChatNamespace(config, self.archive, self.presence, self.metrics,
-                                  limits=self.limits)
+                                  limits=self.limits, control=self.control)
         self.clock = ClockNamespace()
         self.sio.register_namespace(self.chat)
         self.sio.register_namespace(self.clock)
@@ -166,6 +170,7 @@ class App:
     def close(self, timeout=5.0):
         """Release presence and the store; a store call stuck past ``timeout`` s is abandoned."""
         self.hubwatch.stop()
+        self.control.close()
         self.presence.close()
         # A write blocked in a native thread would make the pool wait for it.
         with gevent.Timeout(timeout, False):

@@ -258,6 +258,42 @@ def check_dm(data, max_text):
     return to, check_text(data, max_text)
 
 
+MAX_MUTE = 30 * 24 * 3600     # seconds: a mute lasts at most 30 days
+
+
+def _target_name(data):
+    try:
+        return check_name(data.get("name"))
+    except Invalid as exc:
+        raise Invalid(str(exc) + ".")
+
+
+def check_kick(data):
+    """``{"room", "name"}`` -> ``(room, name)`` (the name trimmed, as connections have it)."""
+    data = _object(data, "kick")
+    return check_room(data.get("room")), _target_name(data)
+
+
+def check_mute(data):
+    """``{"room", "name", "seconds"}`` -> ``(room, name, seconds)``; 0 lifts a mute."""
+    data = _object(data, "mute")
+    room = check_room(data.get("room"))
+    name = _target_name(data)
+    value = data.get("seconds")
+    if value is None:
+        raise Invalid("seconds is required.")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("seconds must be a whole number of seconds.")
+    if not 0 <= value <= MAX_MUTE:
+        raise Invalid("seconds must be between 0 and %d (30 days)." % MAX_MUTE)
+    return room, name, value
+
+
+def mute_until(seconds, now_ms):
+    """When a mute of ``seconds`` set at ``now_ms`` ends (ms epoch); 0 lifts it."""
+    return 0 if seconds == 0 else now_ms + seconds * 1000
+
+
 def check_rooms(data):
     """``{}`` (or nothing) -> None."""
     if data is not None:

@@ -149,6 +149,7 @@ class Joining(Feature):
             raise
         history, updates, more, unread, floor = merge_held(snap, held, since, conn.name, limit)
         chat.holdback.release(room, sid, floor if room in conn.rooms else None)
+        chat.moderation.joined(sid, conn.name, room)
         return ok(room=room, members=chat.presence.members(room), history=history,
                   more=more, updates=updates, read=snap.read, unread=unread)
 

@@ -22,6 +22,7 @@ class Messages(Feature):
         room, text, cid = rules.check_message(data, chat.config.max_text)
         reply_to = rules.check_reply_to(data)
         chat.member(conn, room)
+        chat.unmuted(conn, room)
         if reply_to is None:
             op = (room, conn.name, text, cid, now_ms())
         else:

@@ -2,7 +2,7 @@
 
 Each client event goes to one ``on_<event>(sid, conn, data)`` of a feature
 (:mod:`.joining`, :mod:`.messages`, :mod:`.updates`, :mod:`.reads`,
-:mod:`.search`), which checks the payload with :mod:`realtime.rules` and
+:mod:`.search`, :mod:`.moderation`), which checks the payload with :mod:`realtime.rules` and
 returns the ack object, or a :class:`~realtime.transport.deferred.Later`
 for one that is sent once the write is durable.  Failures never escape:
 :meth:`ChatNamespace.handle_event` turns them into ``{"ok": false, "error":
@@ -22,23 +22,30 @@ from ..transport.deferred import Later
 from ..transport.limits import connection_address
 from .base import Namespace
 from .common import UNAVAILABLE, Conn, fail, user_room
+from .control import LocalControl
 from .joining import HoldBack, Joining
 from .messages import Messages
+from .moderation import Moderation
 from .reads import Reads
 from .search import Search
 from .updates import Updates
 
 log = logging.getLogger("realtime.chat")
 
-FEATURES = (Joining, Messages, Updates, Reads, Search)
+FEATURES = (Joining, Messages, Updates, Reads, Search, Moderation)
 EVENTS = tuple(event for feature in FEATURES for event in feature.events)
 
 
 class ChatNamespace(Namespace):
-    """The ``/`` namespace; build it with the app's config, archive and presence."""
+    """The ``/`` namespace; build it with the app's config, archive and presence.
 
-    def __init__(self, config, archive, presence, metrics, limits=None):
+    ``control`` carries moderation commands to every process
+    (:mod:`realtime.scaleout.control`; this process only when None).
+    """
+
+    def __init__(self, config, archive, presence, metrics, limits=None, control=None):
         super().__init__("/")
+        self.control = control if control is not None else LocalControl()
         self.limits = limits      # per-address rates (realtime.transport.limits), optional
         self.config = config
         self.archive = archive
@@ -50,6 +57,8 @@ class ChatNamespace(Namespace):
         self._handlers = {}
         for feature in FEATURES:
             instance = feature(self)
+            if feature is Moderation:
+                self.moderation = instance
             for event in feature.events:
                 self._handlers[event] = getattr(instance, "on_" + event)
         self.stopping = False     # graceful stop: refuse new work (App.shutdown)
@@ -135,6 +144,29 @@ class ChatNamespace(Namespace):
         """Raise unless this connection joined ``room``."""
         if room not in conn.rooms:
             raise Invalid("you are not in room %s; join it first." % room)
+
+    def unmuted(self, conn, room):
+        """Raise while the connection's person is muted in ``room``."""
+        self.moderation.check(conn, room)
+
+    # The Python API of moderation (see realtime.chat.moderation); call from a greenlet.
+
+    def kick(self, room, name, by=None):
+        """Take every connection of ``name`` out of ``room``, deployment-wide; return
+        how many."""
+        return self.moderation.kick(room, name, by)
+
+    def mute(self, room, name, seconds, by=None):
+        """Mute ``name`` in ``room`` for ``seconds`` (0 lifts); return until (ms epoch)."""
+        return self.moderation.mute(room, name, seconds, by)
+
+    def muted_until(self, room, name):
+        """When ``name``'s mute in ``room`` ends (ms epoch), 0 when not muted."""
+        return self.moderation.muted_until(room, name)
+
+    def disconnect_user(self, name):
+        """Disconnect every connection of ``name``, deployment-wide; return how many."""
+        return self.moderation.disconnect_user(name)
 
     def known(self, room):
         """Raise for a room with no members and no stored messages."""

@@ -7,7 +7,8 @@ included), then acked with the message's new state.  A change that changes
 nothing (the same text, a reaction already there or gone, a message
 already deleted) is acked with the current state and broadcasts nothing.
 Like ``message``, each counts against the connection's and the address's
-rate limit, and only members of the room may send them.
+rate limit, and only members of the room may send them; a muted person's
+``edit`` and ``react`` are refused (a muted person may still delete).
 """
 
 import logging
@@ -27,6 +28,7 @@ class Updates(Feature):
             return {"ok": False, "error": "rate limited"}
         room, id, text = rules.check_edit(data, self.chat.config.max_text)
         self.chat.member(conn, room)
+        self.chat.unmuted(conn, room)
         return self.chat.after_store(Edit(room, id, conn.name, text, now_ms()), self._stored)
 
     def on_delete(self, sid, conn, data):
@@ -43,6 +45,7 @@ class Updates(Feature):
             return {"ok": False, "error": "rate limited"}
         room, id, emoji, on = rules.check_react(data)
         self.chat.member(conn, room)
+        self.chat.unmuted(conn, room)
         return self.chat.after_store(React(room, id, conn.name, emoji, on, now_ms()),
                                      self._stored)
 

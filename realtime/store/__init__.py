@@ -3,11 +3,11 @@
     store = open_store("sqlite:///realtime.db")   # or memory://, redis://, postgresql://...
 """
 
-from .base import BadStoreURL, Delete, Edit, Post, React, Read, Refused, Snapshot, Store, \
-    StoreError, message, update
+from .base import BadStoreURL, Delete, Edit, Mute, Post, React, Read, Refused, Snapshot, \
+    Store, StoreError, message, update
 
-__all__ = ["BadStoreURL", "Delete", "Edit", "Post", "React", "Read", "Refused", "Snapshot",
-           "Store", "StoreError", "message", "open_store", "update"]
+__all__ = ["BadStoreURL", "Delete", "Edit", "Mute", "Post", "React", "Read", "Refused",
+           "Snapshot", "Store", "StoreError", "message", "open_store", "update"]
 
 
 def open_store(url):

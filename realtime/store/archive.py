@@ -1,8 +1,8 @@
 """The store as the chat uses it under gevent: off the hub, group-committed.
 
 :class:`Archive` wraps any :class:`~realtime.store.Store`.  Every write (a
-post, edit, delete, reaction or read marker: :mod:`realtime.store.base`) is
-queued and written by one writer greenlet in batches (one transaction, one
+post, edit, delete, reaction, read marker or mute: :mod:`realtime.store.base`)
+is queued and written by one writer greenlet in batches (one transaction, one
 fsync per batch).  When a batch is durable, one delivery greenlet calls each
 write's callback in commit order, so whatever the callbacks send (broadcast,
 ack) goes out in the order the writes were submitted.  Blocking stores run
@@ -178,6 +178,9 @@ class Archive:
 
     def has_room(self, room):
         return self._call(self.store.has_room, room)
+
+    def mutes(self, now):
+        return self._call(self.store.mutes, now)
 
     def next_dm_id(self):
         return self.store.next_dm_id()

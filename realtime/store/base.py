@@ -28,6 +28,8 @@ operation                                   result
 ``Delete(room, id, by, ts, moderator)``     nothing changed (same text, already deleted,
 ``React(room, id, name, emoji, on, ts)``    a reaction already there or already gone)
 ``Read(room, name, id)``                    ``(read, unread, moved)``
+``Mute(room, name, until, by, ts)``         ``until`` in force after it (a change with
+                                             an older ``ts`` than the stored one loses)
 ==========================================  ===========================================
 
 A plain 5-tuple ``(room, name, text, cid, ts)`` is a ``Post`` (the first
@@ -37,7 +39,8 @@ for an API or system delete, which needs ``moderator=True``).
 **Reads** return messages in their current state (see :func:`message`):
 :meth:`latest`, :meth:`before`, :meth:`after` (messages only, oldest first,
 and whether more exist), :meth:`replay` (what ``join`` needs, in one
-consistent snapshot), :meth:`search`, :meth:`has_room`.
+consistent snapshot), :meth:`search`, :meth:`has_room`, :meth:`mutes`
+(stores with ``keeps_mutes``).
 
 Extending it: a new kind of write is a new operation class handled by each
 backend's ``append_batch`` (so it shares the group commit and ordering); a
@@ -110,6 +113,17 @@ class Read(NamedTuple):
     id: int
 
 
+class Mute(NamedTuple):
+    """Mute ``name`` in ``room`` until ``until`` (ms epoch; 0 lifts), set at ``ts``
+    by ``by`` (None: the API or the system).  Per (room, name) the change with the
+    latest ``ts`` wins, whatever order they are written in."""
+    room: str
+    name: str
+    until: int
+    by: Optional[str]
+    ts: int
+
+
 class Snapshot(NamedTuple):
     """What :meth:`Store.replay` returns for a join.
 
@@ -168,6 +182,8 @@ class Store:
     kind = "base"
     #: True when :meth:`index` has background work (derived search data)
     indexes = False
+    #: True when the store keeps :class:`Mute` changes (see :meth:`mutes`)
+    keeps_mutes = False
 
     def append_batch(self, items):
         """Apply the operations ``items`` in order (see the module docstring).
@@ -213,6 +229,13 @@ class Store:
     def has_room(self, room):
         """Whether ``room`` has any stored message."""
         raise NotImplementedError
+
+    def mutes(self, now):
+        """``[(room, name, until, ts)]``: the mutes still in force at ``now`` (ms epoch).
+
+        Stores without ``keeps_mutes`` never get a :class:`Mute`, and have none.
+        """
+        return []
 
     def next_dm_id(self):
         """A fresh integer id for a direct message (not stored)."""

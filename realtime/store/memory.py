@@ -9,7 +9,7 @@ import bisect
 import itertools
 
 from . import entries
-from .base import Delete, Edit, Post, React, Read, Refused, Snapshot, Store, as_op, \
+from .base import Delete, Edit, Mute, Post, React, Read, Refused, Snapshot, Store, as_op, \
     message, update
 from .. import words as wordrule
 
@@ -43,11 +43,13 @@ class MemoryStore(Store):
     """In-process store; fast and pure Python."""
 
     kind = "memory"
+    keeps_mutes = True
 
     def __init__(self, url="memory://"):
         self._rooms = {}
         self._cids = {}       # (name, cid) -> (room, id)
         self._reads = {}      # (room, name) -> marker
+        self._mutes = {}      # (room, name) -> (until, ts)
         self._next = itertools.count(1)
         self._dm = itertools.count(1)
 
@@ -75,6 +77,8 @@ class MemoryStore(Store):
                     out.append(self._post(op))
                 elif isinstance(op, Read):
                     out.append(self._read(op))
+                elif isinstance(op, Mute):
+                    out.append(self._mute(op))
                 else:
                     out.append(self._change(op))
             except Refused as exc:
@@ -139,6 +143,18 @@ class MemoryStore(Store):
         if moved:
             marker = self._reads[key] = op.id
         return marker, self._unread(r, op.name, marker), moved
+
+    def _mute(self, op):
+        key = (op.room, op.name)
+        old = self._mutes.get(key)
+        if old is not None and old[1] > op.ts:
+            return old[0]
+        self._mutes[key] = (op.until, op.ts)
+        return op.until
+
+    def mutes(self, now):
+        return [(room, name, until, ts) for (room, name), (until, ts) in self._mutes.items()
+                if until > now]
 
     def _unread(self, r, name, marker):
         if r is None:

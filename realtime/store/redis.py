@@ -19,6 +19,8 @@ Keys (all under the ``rt:`` prefix, one Redis, not Redis Cluster):
 - ``rt:cid:{name}``: hash cid -> ``{"room", "id"}`` (idempotent resends,
   scoped to the name whatever the room; a first-release value, the whole
   message, works the same);
+- ``rt:mutes``: hash JSON ``[room, name]`` -> ``{"until", "ts", "by"}`` (mutes;
+  a new field, so no layout version change);
 - ``rt:dm``: counter for dm ids; ``rt:schema``: the key layout's version.
 
 A post is one Lua script (cid check, ``INCR``, ``ZADD``); a batch of posts
@@ -53,10 +55,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from . import entries
-from .base import Delete, Edit, Post, React, Read, Refused, Snapshot, Store, StoreError, \
-    as_op, hide_password  # noqa: F401  (hide_password is re-exported)
+from .base import Delete, Edit, Mute, Post, React, Read, Refused, Snapshot, Store, \
+    StoreError, as_op, hide_password  # noqa: F401  (hide_password is re-exported)
 from .. import words as wordrule
-from .redis_scripts import CHANGE as _CHANGE, POST as _POST, READ as _READ, \
+from .redis_scripts import CHANGE as _CHANGE, MUTE as _MUTE, POST as _POST, READ as _READ, \
     REPLAY as _REPLAY
 
 log = logging.getLogger("realtime.store")
@@ -66,6 +68,7 @@ SCHEMA = 2
 SEARCH_SCAN = 10_000
 _PAGE = 500
 _CAS_TRIES = 20
+_MUTE_PRUNE = 60_000      # ms: lifted or expired mutes are dropped this long after
 
 def client(url, **kwargs):
     """A redis-py client that fails fast (one quick retry) instead of backing off."""
@@ -93,6 +96,7 @@ class RedisStore(Store):
 
     blocking = False
     kind = "redis"
+    keeps_mutes = True
     #: newest messages of a room that :meth:`search` looks at
     search_scan = SEARCH_SCAN
 
@@ -103,6 +107,7 @@ class RedisStore(Store):
         self._change = self.redis.register_script(_CHANGE)
         self._read_script = self.redis.register_script(_READ)
         self._replay = self.redis.register_script(_REPLAY)
+        self._mute = self.redis.register_script(_MUTE)
         self._migrated = False
         # Fallback dm ids while Redis is down: microseconds since the epoch,
         # far above any INCR value, so they never repeat one.
@@ -166,8 +171,12 @@ class RedisStore(Store):
                 i = j
             else:
                 try:
-                    out[i] = self._read_op(ops[i]) if isinstance(ops[i], Read) \
-                        else self._change_op(ops[i])
+                    if isinstance(ops[i], Read):
+                        out[i] = self._read_op(ops[i])
+                    elif isinstance(ops[i], Mute):
+                        out[i] = self._mute_op(ops[i])
+                    else:
+                        out[i] = self._change_op(ops[i])
                 except Refused as exc:
                     out[i] = exc
                 i += 1
@@ -230,6 +239,19 @@ class RedisStore(Store):
         if marker < 0:
             raise entries.above_top(op.id, op.room)
         return marker, unread, bool(moved)
+
+    def _mute_op(self, op):
+        return int(self._mute(keys=[PREFIX + "mutes"], args=[
+            _dumps([op.room, op.name]), op.until, op.ts,
+            _dumps({"until": op.until, "ts": op.ts, "by": op.by}), op.ts - _MUTE_PRUNE]))
+
+    def mutes(self, now):
+        found = []
+        for field, value in self._run(self.redis.hgetall, PREFIX + "mutes").items():
+            (room, name), value = json.loads(field), json.loads(value)
+            if value["until"] > now:
+                found.append((room, name, value["until"], value["ts"]))
+        return found
 
     # -- reads ------------------------------------------------------------
 

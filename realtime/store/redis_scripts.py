@@ -100,3 +100,23 @@ if ARGV[3] ~= '' then
 end
 return {top, read, count, msgs, upds}
 """
+
+# KEYS: the mutes hash.  ARGV: field (JSON [room, name]), until, ts, the value
+# JSON {"until", "ts", "by"}, prune bound (ms).  An older ts than the stored
+# one loses; rows lifted or expired before the bound are removed.  Returns
+# the until in force.
+MUTE = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  local o = cjson.decode(old)
+  if tonumber(o['ts']) > tonumber(ARGV[3]) then return o['until'] end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+local bound = tonumber(ARGV[5])
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local v = cjson.decode(all[i + 1])
+  if v['until'] < bound and v['ts'] < bound then redis.call('HDEL', KEYS[1], all[i]) end
+end
+return tonumber(ARGV[2])
+"""

@@ -21,8 +21,8 @@ import time
 import unicodedata
 
 from . import sqlite_log as log_ops
-from . import sqlite_schema
-from .base import BadStoreURL, Post, Snapshot, Store, StoreError, as_op
+from . import sqlite_mutes, sqlite_schema
+from .base import BadStoreURL, Mute, Post, Snapshot, Store, StoreError, as_op
 from .sqlite_log import COLUMNS, entry_row, message_row, room_token
 from .. import words as wordrule
 
@@ -92,6 +92,7 @@ class SQLiteStore(Store):
     blocking = True
     kind = "sqlite"
     indexes = True
+    keeps_mutes = True
 
     def __init__(self, url):
         self.path = path_from_url(url)
@@ -112,6 +113,7 @@ class SQLiteStore(Store):
         try:
             conn = self._conn()
             sqlite_schema.migrate(conn, self.path)
+            sqlite_mutes.create(conn)       # at every open: see sqlite_mutes
             self._check_unicode(conn)
             self._inode = os.stat(self.path).st_ino
         except (sqlite_schema.NewerSchema, sqlite3.Error, OSError) as exc:
@@ -208,6 +210,9 @@ class SQLiteStore(Store):
                         j += 1
                     SQLiteStore._posts(conn, state, ops, range(i, j), out)
                     i = j
+                elif type(ops[i]) is Mute:
+                    out[i] = sqlite_mutes.mute(conn, ops[i])
+                    i += 1
                 else:
                     out[i] = state.apply(ops[i])
                     i += 1
@@ -217,7 +222,7 @@ class SQLiteStore(Store):
                 conn.execute("ROLLBACK")
             raise
         for i, res in enumerate(out):
-            if isinstance(res, int):                # a resend within the same batch
+            if isinstance(res, int) and type(ops[i]) is Post:   # a resend in the same batch
                 out[i] = (out[res][0], False)
         return out
 
@@ -347,6 +352,9 @@ class SQLiteStore(Store):
     def has_room(self, room):
         return self._run(lambda conn: conn.execute(
             "SELECT 1 FROM messages WHERE room = ? LIMIT 1", (room,)).fetchone() is not None)
+
+    def mutes(self, now):
+        return self._run(sqlite_mutes.active, now)
 
     def next_dm_id(self):
         return next(self._dm)
