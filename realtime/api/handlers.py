@@ -31,16 +31,9 @@ class ApiError(Exception):
         self.headers = list(headers)
 
 
-def disconnect_local(chat, name):
-    """Disconnect every connection of ``name`` held by this process; return how many."""
-    sids = [sid for sid, conn in list(chat.conns.items()) if conn.name == name]
-    for sid in sids:
-        chat.disconnect(sid)
-    return len(sids)
-
-
 class Handlers:
-    """The API calls of one app; ``disconnect(name) -> count`` disconnects a person."""
+    """The API calls of one app; ``disconnect(name) -> count`` disconnects a person
+    (by default the chat's, deployment-wide through the control channel)."""
 
     def __init__(self, app, disconnect=None):
         self.app = app
@@ -48,7 +41,7 @@ class Handlers:
         self.archive = app.archive
         self.presence = app.presence
         self.config = app.config
-        self.disconnect = disconnect or (lambda name: disconnect_local(app.chat, name))
+        self.disconnect = disconnect or app.chat.disconnect_user
 
     # -- messages ---------------------------------------------------------
 
