@@ -34,7 +34,7 @@ setup(
     license_files=["LICENSE"],
     # No project URLs yet: the repository has no public home to point at.
     python_requires=">=3.10",
-    packages=["realtime", "realtime.chat", "realtime.scaleout", "realtime.store",
+    packages=["realtime", "realtime.api", "realtime.chat", "realtime.scaleout", "realtime.store",
               "realtime.transport", "realtime.web"],
     package_dir={"realtime.web": "web"},
     # Everything in web/ (page, script, styles, the Socket.IO client, images).
