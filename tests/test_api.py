@@ -122,6 +122,7 @@ def test_bad_room_in_path_is_400(api):
     ({"Content-Type": "application/json"}, b'{"name": "bot", ', "not valid JSON"),
     ({"Content-Type": "application/json"}, b'\xff\xfe', "not valid JSON"),
     ({"Content-Type": "application/json"}, b'["bot", "hi"]', "a JSON object"),
+    ({"Content-Type": "application/json"}, b"[" * 60000, "nested too deeply"),
     ({"Content-Type": "application/json"}, b'{"name": "bot", "text": "%s"}'
      % (b"x" * 70000), "too large"),
 ])

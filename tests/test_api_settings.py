@@ -3,8 +3,8 @@
 import pytest
 import requests
 
-from realtime import config
-from support import timeout
+from realtime import auth, config
+from support import Client, timeout
 from support_api import KEY, OTHER_KEY, ApiClient
 
 PATHS = [("GET", "/api/openapi.json"), ("GET", "/api/rooms"), ("GET", "/api"),
@@ -68,3 +68,21 @@ def test_bad_api_key_setting_is_refused(value, words):
 def test_api_key_list_is_normalised():
     """Spaces around commas are dropped."""
     assert config.from_sources(environ={"REALTIME_API_KEY": " a , b "}).api_key == "a,b"
+
+
+def test_muted_name_cannot_post_through_the_api(server_factory, room):
+    """A name a moderator muted in a room gets 409 there; other names still post."""
+    srv = server_factory("--api-key", KEY, "--secret", "s3cret")
+    token = auth.issue("s3cret", "mod", 600, role="moderator")
+    mod = Client(srv.url, auth={"name": "mod", "token": token})
+    try:
+        assert mod.call("join", {"room": room})["ok"]
+        assert mod.call("mute", {"room": room, "name": "spammer", "seconds": 60})["ok"]
+        api = ApiClient(srv.url)
+        status, body = api.post("/rooms/%s/messages" % room, {"name": "spammer", "text": "buy"})
+        assert status == 409 and "muted" in body["error"]
+        assert api.post("/rooms/%s/messages" % room, {"name": "ci", "text": "ok"})[0] == 201
+        assert mod.call("mute", {"room": room, "name": "spammer", "seconds": 0})["ok"]
+        assert api.post("/rooms/%s/messages" % room, {"name": "spammer", "text": "hi"})[0] == 201
+    finally:
+        mod.disconnect()

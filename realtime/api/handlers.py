@@ -49,6 +49,10 @@ class Handlers:
         room, text, cid = rules.check_message(dict(body, room=room), self.config.max_text)
         reply_to = rules.check_reply_to(body)
         name = _name(body.get("name"))
+        # A mute is on the name, whoever posts for it (a Socket.IO connection or a key).
+        until = self.chat.muted_until(room, name)
+        if until:
+            raise ApiError(409, "%s is muted in %s (until %d ms epoch)." % (name, room, until))
         msg, created = self._write(Post(room, name, text, cid, now_ms(), reply_to),
                                    self._posted)
         if not created:

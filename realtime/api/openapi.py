@@ -23,7 +23,8 @@ ERRORS = {
     400: "bad input: a path parameter, the query or the body breaks a rule",
     401: "no API key, or a wrong one",
     404: "unknown room or message (or no such path)",
-    409: "state conflict: the message is deleted, or the cid was used in another room",
+    409: "state conflict: the message is deleted, the cid was used in another room, "
+         "or the name is muted in the room",
     429: "rate limited",
     503: "the message store is unavailable; try again",
 }

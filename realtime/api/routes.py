@@ -147,6 +147,8 @@ class Api:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise ApiError(400, "the body is not valid JSON (UTF-8).")
+        except RecursionError:
+            raise ApiError(400, "the body's JSON is nested too deeply.")
         if not isinstance(body, dict):
             raise ApiError(400, "the body must be a JSON object.")
         return body
