@@ -179,3 +179,33 @@ def test_mutes_survive_restarting_every_process(redis_server, person, room):
     finally:
         for s in servers:
             s.kill()
+
+
+def test_control_channel_answers_and_ignores_garbage(cluster, redis_server, person, room):
+    """Each process answers a request on the requester's inbox with its count; a
+    malformed message or an unknown command changes nothing and counts 0."""
+    eve = person(cluster[1], "eve", room=room)
+    r = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    inbox = r.pubsub(ignore_subscribe_messages=True)
+    inbox.subscribe("rt:ctl:test-requester")
+    try:
+        r.publish("rt:ctl", "not json")
+        r.publish("rt:ctl", json.dumps({"id": "q1", "from": "test-requester",
+                                        "cmd": {"op": "bogus", "name": "eve"}}))
+        assert r.publish("rt:ctl", json.dumps({
+            "id": "q2", "from": "test-requester",
+            "cmd": {"op": "kick", "room": room, "name": "eve", "by": "script"}})) == 2
+        replies = {}
+        deadline = time.monotonic() + timeout(5)
+        while len(replies) < 4 and time.monotonic() < deadline:
+            message = inbox.get_message(timeout=0.1)
+            if message:
+                reply = json.loads(message["data"])
+                replies.setdefault(reply["id"], []).append(reply["count"])
+        assert sorted(replies["q1"]) == [0, 0]
+        assert sorted(replies["q2"]) == [0, 1]
+        assert eve.wait_for("kicked") == {"room": room, "by": "script"}
+        assert eve.sio.connected
+    finally:
+        inbox.close()
+        r.close()

@@ -22,6 +22,10 @@ class Mutes:
     def __len__(self):
         return len(self._mutes)
 
+    def holds(self, room, name):
+        """Whether any change for ``name`` in ``room`` is held (cheap; see :meth:`until`)."""
+        return (room, name) in self._mutes
+
     def until(self, room, name, now):
         """The end of ``name``'s mute in ``room`` (ms epoch), or 0 when not muted."""
         if not self._mutes:

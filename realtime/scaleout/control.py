@@ -122,7 +122,7 @@ class RedisControl:
             try:
                 # No read timeout: the subscriber waits for messages on purpose.
                 conn = redis.Redis.from_url(self.url, socket_connect_timeout=2,
-                                            decode_responses=True, health_check_interval=30)
+                                            socket_keepalive=True, decode_responses=True)
                 self._pubsub = conn.pubsub(ignore_subscribe_messages=True)
                 self._pubsub.subscribe(CHANNEL, self.inbox)
                 self.subscribed = True
