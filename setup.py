@@ -34,8 +34,8 @@ setup(
     license_files=["LICENSE"],
     # No project URLs yet: the repository has no public home to point at.
     python_requires=">=3.10",
-    packages=["realtime", "realtime.auth", "realtime.chat", "realtime.scaleout", "realtime.store",
-              "realtime.transport", "realtime.web"],
+    packages=["realtime", "realtime.api", "realtime.auth", "realtime.chat", "realtime.scaleout",
+              "realtime.store", "realtime.transport", "realtime.web"],
     package_dir={"realtime.web": "web"},
     # Everything in web/ (page, script, styles, the Socket.IO client, images).
     package_data={"realtime.web": ["*", "**/*"]},

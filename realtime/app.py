@@ -16,6 +16,7 @@ import socketio
 
 from . import __version__, hooks
 from .auth import Authenticator
+from .api import Api
 from .chat.clock import ClockNamespace
 from .chat.control import LocalControl
 from .chat.namespace import ChatNamespace
@@ -119,7 +120,9 @@ class App:
         socketio_app = socketio.WSGIApp(self.sio)
         if config.websocket_only:
             socketio_app = PollingRefused(socketio_app)
-        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render), self)
+        self.api = Api(self)
+        self.wsgi = WebSocketCheck(HttpApp(socketio_app, self.health, self.metrics.render,
+                                           api=self.api), self)
 
     def __call__(self, environ, start_response):
         return self.connections.serve(self.wsgi, environ, start_response, self.stopping)

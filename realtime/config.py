@@ -109,6 +109,23 @@ def _rate(text):
     return str(text).strip()
 
 
+def _api_keys(text):
+    """Comma-separated API keys: each non-empty, no white space or control characters."""
+    keys = [k.strip() for k in str(text).split(",")]
+    if keys == [""]:
+        return ""
+    for key in keys:
+        if not key:
+            raise ValueError("an empty API key in the list (two commas, or a comma at an end)")
+        if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in key):
+            raise ValueError("an API key must not contain white space or control characters")
+    return ",".join(keys)
+
+
+#: Settings whose values never reach logs (repr shows ``***``).
+SECRETS = ("secret", "api_key", "jwt_key")
+
+
 @dataclasses.dataclass(frozen=True)
 class Setting:
     name: str
@@ -135,6 +152,12 @@ SETTINGS = (
             "leave presence; each process heartbeats every third of it"),
     Setting("secret", "--secret", "REALTIME_SECRET", "", str,
             "secret for signed name tokens; empty means unverified names (demo mode)"),
+    Setting("api_key", "--api-key", "REALTIME_API_KEY", "", _api_keys,
+            "keys for the HTTP API under /api/ (comma-separated, each sent as "
+            "'Authorization: Bearer KEY'); empty turns the API off (every /api/ path 404)"),
+    Setting("api_rate", "--api-rate", "REALTIME_API_RATE", "100/10", _rate,
+            "HTTP API requests allowed per key (per process) as COUNT/SECONDS; over it, "
+            "429; 0 turns it off"),
     Setting("token_ttl", "--token-ttl", "REALTIME_TOKEN_TTL", 7 * 24 * 3600, _positive_int,
             "lifetime of issued tokens in seconds"),
     Setting("jwt_key", "--jwt-key", "REALTIME_JWT_KEY", "", str,
@@ -213,7 +236,6 @@ NO_FLOOD_LIMITS = ("--address-rate", "0", "--join-rate", "0", "--address-join-ra
                    "--packet-rate", "0", "--max-queue", "0")
 
 # Settings whose values never appear in a repr or a log.
-_HIDDEN = ("secret", "jwt_key")
 
 
 def _make_config_class():
@@ -228,7 +250,7 @@ def _make_config_class():
     cls.parse = lambda self, name: parse_rate(getattr(self, name))
     cls.unverified = property(lambda self: not self.secret and not self.jwt_key)
     cls.__repr__ = lambda self: "Config(%s)" % ", ".join(
-        "%s=%r" % (s.name, "***" if s.name in _HIDDEN and getattr(self, s.name)
+        "%s=%r" % (s.name, "***" if s.name in SECRETS and getattr(self, s.name)
                    else getattr(self, s.name)) for s in SETTINGS)
     return cls
 

@@ -6,6 +6,8 @@
 Requests are split by path:
 
 - ``/socket.io/...``: the chat (Socket.IO, both transports);
+- ``/api/...``: the HTTP API, when a key is configured (``--api-key``);
+  without one these paths stay the host application's;
 - ``<prefix>/`` and ``<prefix>/static/...``: the chat page and its assets
   (``<prefix>/healthz`` and ``<prefix>/metrics`` too); ``<prefix>`` alone
   redirects to ``<prefix>/`` so the page's relative asset URLs resolve;
@@ -23,6 +25,7 @@ when the host application has not.
 import logging
 import sys
 
+from .api.routes import is_api_path
 from .web import _closing, _respond
 
 SOCKETIO_PATH = "/socket.io"
@@ -58,6 +61,8 @@ class Mounted:
         if environ.get("HTTP_CONNECTION", "").lower() == "close":
             start_response = _closing(start_response)
         if path == SOCKETIO_PATH or path.startswith(SOCKETIO_PATH + "/"):
+            return self.chat(environ, start_response)
+        if self.chat.api.enabled and is_api_path(path):
             return self.chat(environ, start_response)
         if self.prefix and path == self.prefix:
             # Without the slash, the page's relative "static/..." URLs would

@@ -222,6 +222,11 @@ def startup(app, config, host):
     log.info("server: %s, %d worker(s), presence: %s, message queue: %s",
              host.kind, host.workers, app.presence.kind, "redis" if config.redis else "none")
     log.info(transports_line(config))
+    api = getattr(app, "api", None)
+    if api is not None and api.enabled:
+        # The keys themselves never reach the log.
+        log.info("HTTP API: on at /api/ (%d key(s); %s)", len(api.keys),
+                 api.keys.describe_rate())
     if getattr(app, "unverified", config.unverified):
         log.warning("no secret set: names are unverified (demo mode); set "
                     "REALTIME_SECRET or --secret to require tokens")

@@ -1,7 +1,8 @@
 """The HTTP side: the page and its assets, /healthz, /metrics, security headers.
 
 :class:`HttpApp` is plain WSGI: requests under ``/socket.io/`` go to the
-Socket.IO app, the rest is served here.
+Socket.IO app, those under ``/api/`` to the HTTP API (:mod:`realtime.api`),
+the rest is served here.
 """
 
 import json
@@ -32,8 +33,9 @@ class HttpApp:
     """WSGI app: ``socketio_app`` under ``socketio_path``, the rest served here."""
 
     def __init__(self, socketio_app, health, metrics, socketio_path="/socket.io",
-                 static_dir=None):
+                 static_dir=None, api=None):
         self.socketio_app = socketio_app
+        self.api = api
         self.health = health
         self.metrics = metrics
         self.socketio_path = socketio_path.rstrip("/")
@@ -45,6 +47,11 @@ class HttpApp:
             start_response = _closing(start_response)
         if path == self.socketio_path or path.startswith(self.socketio_path + "/"):
             return self.socketio_app(environ, start_response)
+        if path == "/api" or path.startswith("/api/"):
+            if self.api is None:
+                return _respond(start_response, "404 Not Found", "application/json",
+                                b'{"error":"the HTTP API is off on this server."}')
+            return self.api(environ, start_response)
         if path == "/healthz":
             ok, body = self.health()
             return _respond(start_response, "200 OK" if ok else "503 Service Unavailable",
