@@ -161,10 +161,13 @@ def test_a_silent_process_bounds_the_wait(cluster, redis_server, person, room):
         silent.close()
 
 
-def test_mutes_survive_restarting_every_process(redis_server, person, room):
-    """Both processes killed (-9) and started again still refuse the muted person."""
+@pytest.mark.parametrize("store", ["redis", "postgresql"])
+def test_mutes_survive_restarting_every_process(redis_server, person, room, store, request):
+    """Both processes killed (-9) and started again still refuse the muted person,
+    with the Redis store and with PostgreSQL."""
+    url = redis_server.url if store == "redis" else request.getfixturevalue("postgres_url")
     servers = [ServerProcess(["--secret", SECRET, "--redis", redis_server.url],
-                             store=redis_server.url).start() for _ in range(2)]
+                             store=url).start() for _ in range(2)]
     try:
         mod = person(servers[0], "mod", "moderator", room=room)
         assert mod.call("mute", {"room": room, "name": "eve", "seconds": 600})["ok"]

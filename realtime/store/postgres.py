@@ -48,10 +48,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import pg_trim, pgsql
+from . import pg_mutes, pg_trim, pgsql
 from .pg_conn import alive, check_cooperative, connection_kwargs, \
     hide_password  # noqa: F401  (hide_password is re-exported)
-from .base import Post, Snapshot, Store, StoreError, as_op
+from .base import Mute, Post, Snapshot, Store, StoreError, as_op
 from .pg_log import Txn, escape, message_row, stored_text, tsquery, unescape, unread, \
     update_row, words
 from .pgschema import migrate
@@ -75,6 +75,7 @@ class PostgresStore(Store):
     blocking = False
     kind = "postgresql"
     indexes = True
+    keeps_mutes = True
 
     def __init__(self, url, startup_wait=STARTUP_WAIT):
         check_cooperative()
@@ -102,6 +103,7 @@ class PostgresStore(Store):
             try:
                 with psycopg.connect(self.url, **self._kwargs) as conn:
                     migrate(conn)
+                    pg_mutes.create(conn)       # at every start: see pg_mutes
                 return
             except psycopg.OperationalError as exc:
                 if time.monotonic() >= deadline:
@@ -164,6 +166,8 @@ class PostgresStore(Store):
 
     def append_batch(self, items):
         ops = [as_op(item) for item in items]
+        if any(type(op) is Mute for op in ops):
+            return self._run(lambda conn: self._with_mutes(conn, ops))
         for op in ops:
             if type(op) is not Post or op.reply_to is not None:
                 # The log: one transaction with the rooms locked (pg_log).
@@ -174,6 +178,21 @@ class PostgresStore(Store):
     def _log(conn, ops):
         with conn.transaction():
             return Txn(conn).run(ops)
+
+    @staticmethod
+    def _with_mutes(conn, ops):
+        """A batch holding mutes: one transaction, the mutes beside the log's operations
+        (they touch no room's log, so their place in the batch does not matter)."""
+        out = [None] * len(ops)
+        rest = [i for i, op in enumerate(ops) if type(op) is not Mute]
+        with conn.transaction():
+            for i, op in enumerate(ops):
+                if type(op) is Mute:
+                    out[i] = pg_mutes.mute(conn, op)
+            if rest:
+                for i, result in zip(rest, Txn(conn).run([ops[i] for i in rest])):
+                    out[i] = result
+        return out
 
     def _posts(self, items):
         """The message path: posts without reply_to, one statement (:data:`pgsql.APPEND`)."""
@@ -335,6 +354,9 @@ class PostgresStore(Store):
 
     def rooms(self):
         return self._run(pg_trim.rooms, retry_lost=True)
+
+    def mutes(self, now):
+        return self._run(lambda conn: pg_mutes.active(conn, now), retry_lost=True)
 
     def trim(self, room, before_ts=None, keep=None, limit=500):
         return self._run(lambda conn: pg_trim.trim(conn, room, before_ts, keep, limit))
