@@ -2,8 +2,9 @@
 
 - :mod:`.handler`: the pywsgi handler (WebSocket upgrade, header timeout,
   origin check);
-- :mod:`.websocket`: the WebSocket connection (frame caps, fast reader,
-  non-blocking writer);
+- :mod:`.websocket`: the WebSocket connection (non-blocking writer), its
+  reading half :mod:`.wsreader` (frame caps, fast reader) and :mod:`.frames`
+  (building and unmasking frames);
 - :mod:`.guard`: the ``socketio.Server`` subclass that checks every packet
   (rates, caps, malformed input) and sends straight to the sessions;
 - :mod:`.engine`, :mod:`.session`, :mod:`.heartbeat`: the ``engineio.Server``
