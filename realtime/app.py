@@ -26,6 +26,7 @@ from .store import StoreError, open_store
 from .store.archive import Archive
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import add_metrics, socketio_server
+from .transport import websocket
 from .transport.limits import Limits
 from .transport.websocket_only import PollingRefused
 from .web import HttpApp
@@ -64,7 +65,7 @@ class App:
         self.config = config
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
-        self.archive = Archive(open_store(store_url(config)))
+        self.archive = Archive(open_store(store_url(config)), corked=websocket.corked)
         self.stopping = False
         self.websocket_reported = False     # see selfcheck.WebSocketCheck
         self.connections = Connections()

@@ -31,7 +31,7 @@ from geventwebsocket.websocket import WebSocket
 from .frames import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, frame, unmask
 from .wsreader import FrameReader
 
-__all__ = ["FastWebSocket", "frame", "unmask", "CONTINUATION", "TEXT", "BINARY", "CLOSE",
+__all__ = ["FastWebSocket", "corked", "frame", "unmask", "CONTINUATION", "TEXT", "BINARY", "CLOSE",
            "PING", "PONG"]
 
 log = logging.getLogger("realtime.guard")
@@ -54,6 +54,7 @@ class _Turns:
         self.mark = object()
         self.scheduled = False
         self.dirty = []
+        self.corked = 0         # inside corked(): even first writes wait for its end
 
     def schedule(self):
         self.scheduled = True
@@ -74,6 +75,34 @@ class _Turns:
 _turns = _Turns()
 
 
+class _Corked:
+    def __enter__(self):
+        _turns.corked += 1
+
+    def __exit__(self, *exc):
+        _turns.corked -= 1
+        if not _turns.corked:
+            _turns.end()
+
+
+_corked = _Corked()
+
+
+def corked():
+    """A context in which every write waits, joined per connection, for its end.
+
+    For code that sends several frames to the same connections in a row
+    (the store's delivery of a batch: a broadcast and an ack per message):
+    one ``send()`` per connection at the end instead of one for the first
+    frame and one for the rest::
+
+        with corked():
+            for callback, result in batch:
+                callback(result)
+    """
+    return _corked
+
+
 class _Gone:
     """Stands for a detached WebSocket in its pywsgi handler (closed: nothing to do)."""
 
@@ -89,7 +118,7 @@ class FastWebSocket(FrameReader, WebSocket):
     """
 
     __slots__ = ("max_message", "frames", "_size", "_socket", "_out", "_watcher",
-                 "_timer", "aborted", "_buf", "_pos", "owned", "_pending", "_turn",
+                 "_timer", "aborted", "_buf", "_pos", "_streak", "owned", "_pending", "_turn",
                  "_preamble")
 
     def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None,
@@ -111,6 +140,7 @@ class FastWebSocket(FrameReader, WebSocket):
         self.aborted = False
         self._buf = b""             # bytes received and not yet parsed (from _pos on)
         self._pos = 0
+        self._streak = 0            # frames handled from _buf since the last yield
         self.owned = False          # detached: this object owns (and closes) the socket
         self._pending = None        # frames written in this hub turn after the first
         self._turn = None
@@ -216,6 +246,10 @@ class FastWebSocket(FrameReader, WebSocket):
         self._turn = _turns.mark
         if not _turns.scheduled:
             _turns.schedule()
+        if _turns.corked:
+            self._pending = [data]
+            _turns.dirty.append(self)
+            return True
         self._send(data)
         return True
 
