@@ -30,6 +30,7 @@ from .store.archive import Archive
 from .store.retention import Retention
 from .transport.connections import Connections, drop_engineio
 from .transport.guard import add_metrics, socketio_server
+from .transport import websocket
 from .transport.limits import Limits
 from .transport.websocket_only import PollingRefused
 from .web import HttpApp
@@ -75,7 +76,7 @@ class App:
         self.authenticator = Authenticator(config, authenticate)
         self.metrics = Metrics()
         self.hubwatch = HubWatch(self.metrics)
-        self.archive = Archive(open_store(store_url(config)))
+        self.archive = Archive(open_store(store_url(config)), corked=websocket.corked)
         self.retention = None
         if config.retention_days or config.retention_per_room:
             self.retention = Retention(self.archive, config.retention_days,

@@ -36,14 +36,35 @@ def dumps(obj, **kwargs):
     return _std.dumps(obj, **kwargs)
 
 
+def _has_float(value, _float=float, _list=list, _dict=dict):
+    kind = value.__class__
+    if kind is _float:
+        return True
+    items = value if kind is _list else value.values() if kind is _dict else ()
+    for item in items:
+        kind = item.__class__
+        if (kind is _float or kind is _list or kind is _dict) and _has_float(item):
+            return True
+    return False
+
+
 def loads(text, **kwargs):
     """The value of JSON ``text`` (str or bytes, e.g. from Redis pub/sub);
     raises ValueError like the stdlib codec."""
     if orjson is not None and not kwargs:
-        long_digits = _LONG_DIGITS if isinstance(text, str) else _LONG_DIGITS_BYTES
         try:
-            if long_digits.search(text) is None:
-                return orjson.loads(text)
+            value = orjson.loads(text)
         except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError
             pass
+        else:
+            # A long integer would have come out as a float: without floats
+            # (the usual chat payload) there is no text to scan for one.
+            try:
+                if not _has_float(value):
+                    return value
+            except RecursionError:
+                pass
+            long_digits = _LONG_DIGITS if isinstance(text, str) else _LONG_DIGITS_BYTES
+            if long_digits.search(text) is None:
+                return value
     return _std.loads(text, **kwargs)

@@ -69,3 +69,15 @@ def test_non_ascii_text_round_trips_unchanged(connect, room):
     ack = alice.call("message", {"room": room, "text": text})
     assert ack["message"]["text"] == text
     assert alice.wait_for("message", lambda m: m["id"] == ack["message"]["id"])["text"] == text
+
+
+def test_long_integer_beside_a_float_stays_an_integer():
+    """A payload with floats is still checked for integers beyond 64 bits."""
+    assert jsoncodec.loads('[1.5, {"n": 123456789012345678901234}]') == \
+        [1.5, {"n": 123456789012345678901234}]
+    assert isinstance(jsoncodec.loads(b'[0.5, 18446744073709551616]')[1], int)
+
+
+def test_deep_nesting_with_a_float_decodes():
+    """Nesting deeper than Python's recursion limit still decodes (stdlib fallback)."""
+    assert jsoncodec.loads("[" * 1100 + "1.5" + "]" * 1100) is not None

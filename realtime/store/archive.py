@@ -10,11 +10,12 @@ in a small native thread pool so a commit, a search or a read never stalls
 the hub.  Between batches, and when idle, the writer lets the store bring
 its derived data (the search index) up to date (:meth:`Store.index`)::
 
-    archive = Archive(open_store(url))
+    archive = Archive(open_store(url), corked=transport.websocket.corked)
     archive.submit(Post("lobby", "alice", "hi", None, ts), callback)  # callback((msg, created))
     msg, created = archive.append("lobby", "alice", "hi", None, ts)  # or wait for it
 """
 
+import contextlib
 import logging
 
 import gevent
@@ -42,8 +43,13 @@ def _captured(fn, *args):
 
 
 class Archive:
-    def __init__(self, store, threads=2):
+    """``corked``: a context manager factory wrapped around each slice of
+    deliveries, so the sends of a slice can be joined per connection
+    (:func:`realtime.transport.websocket.corked`)."""
+
+    def __init__(self, store, threads=2, corked=contextlib.nullcontext):
         self.store = store
+        self._corked = corked
         self._pool = gevent.threadpool.ThreadPool(threads) if store.blocking else None
         self._pending = []
         self._wake = gevent.event.Event()
@@ -157,13 +163,17 @@ class Archive:
                     self._index()
 
     def _deliver_loop(self):
-        for batch in self._delivery:
-            for n, (callback, result) in enumerate(batch, 1):
-                try:
-                    callback(result)
-                except Exception:
-                    log.exception("delivering a stored message failed")
-                if n % DELIVERY_SLICE == 0:
+        corked = self._corked
+        queue = self._delivery
+        for batch in queue:
+            for start in range(0, len(batch), DELIVERY_SLICE):
+                with corked():
+                    for callback, result in batch[start:start + DELIVERY_SLICE]:
+                        try:
+                            callback(result)
+                        except Exception:
+                            log.exception("delivering a stored message failed")
+                if start + DELIVERY_SLICE < len(batch) or queue.qsize():
                     # A big batch fans out to many sockets: let other
                     # greenlets (pings, reads, the clock) run in between.
                     gevent.sleep(0)

@@ -2,8 +2,9 @@
 
 - :mod:`.handler`: the pywsgi handler (WebSocket upgrade, header timeout,
   origin check);
-- :mod:`.websocket`: the WebSocket connection (frame caps, fast reader,
-  non-blocking writer);
+- :mod:`.websocket`: the WebSocket connection (non-blocking writer), its
+  reading half :mod:`.wsreader` (frame caps, fast reader) and :mod:`.frames`
+  (building and unmasking frames);
 - :mod:`.guard`: the ``socketio.Server`` subclass that checks every packet
   (rates, caps, malformed input) and sends straight to the sessions;
 - :mod:`.engine`, :mod:`.session`, :mod:`.heartbeat`: the ``engineio.Server``
@@ -32,7 +33,11 @@ The path of one broadcast, from ``emit`` to ``send()``::
               FastWebSocket.write(frame)                    websocket.py
                 nothing queued:  socket.send(frame)   non-blocking, right here
                                  in the emitting greenlet; the rest of a
-                                 partial send is queued first
+                                 partial send is queued first.  Later writes
+                                 in the same hub turn, and every write inside
+                                 corked() (a slice of a store batch's
+                                 broadcasts and acks), are joined into one
+                                 send() per connection at its end
                 queued already:  append (over --max-queue: drop the client)
                                  a hub watcher drains the queue once the
                                  socket is writable

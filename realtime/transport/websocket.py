@@ -15,34 +15,32 @@ full does the rest of that frame (first) and every later frame go to a
 queue, drained by a hub watcher that waits until the socket is writable, so
 a partial write never interleaves with the next frame.
 
-Reading: frame headers are checked before their payload is read (size cap,
-reserved bits, an optional frame-rate limit), payloads are unmasked with one
-big-integer XOR and text is checked by Python's UTF-8 codec (gevent-websocket
-does both byte by byte in Python).
+Reading is :class:`~.wsreader.FrameReader` (checks before payloads, fast
+unmasking); frames are built by :mod:`.frames`.
 """
 
-import codecs
 import collections
 import logging
 import socket
 import struct
-import time
 
 import gevent
-from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.exceptions import WebSocketError
 from geventwebsocket.websocket import WebSocket
+
+from .frames import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, frame, unmask
+from .wsreader import FrameReader
+
+__all__ = ["FastWebSocket", "corked", "frame", "unmask", "CONTINUATION", "TEXT", "BINARY", "CLOSE",
+           "PING", "PONG"]
 
 log = logging.getLogger("realtime.guard")
 
-CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 # After the server sends a close frame, how long the peer has to answer it
 # before the TCP connection is cut.
 CLOSE_WAIT = 5.0
 # A backed-up connection's queued frames are joined into sends of about this size.
 SEND_CHUNK = 64 * 1024
-# Bytes asked of the kernel per read (more when one frame needs more).
-RECV_SIZE = 16 * 1024
-_utf8 = codecs.getincrementaldecoder("utf-8")
 
 
 class _Turns:
@@ -56,6 +54,7 @@ class _Turns:
         self.mark = object()
         self.scheduled = False
         self.dirty = []
+        self.corked = 0         # inside corked(): even first writes wait for its end
 
     def schedule(self):
         self.scheduled = True
@@ -76,33 +75,41 @@ class _Turns:
 _turns = _Turns()
 
 
+class _Corked:
+    def __enter__(self):
+        _turns.corked += 1
+
+    def __exit__(self, *exc):
+        _turns.corked -= 1
+        if not _turns.corked:
+            _turns.end()
+
+
+_corked = _Corked()
+
+
+def corked():
+    """A context in which every write waits, joined per connection, for its end.
+
+    For code that sends several frames to the same connections in a row
+    (the store's delivery of a batch: a broadcast and an ack per message):
+    one ``send()`` per connection at the end instead of one for the first
+    frame and one for the rest::
+
+        with corked():
+            for callback, result in batch:
+                callback(result)
+    """
+    return _corked
+
+
 class _Gone:
     """Stands for a detached WebSocket in its pywsgi handler (closed: nothing to do)."""
 
     closed = True
 
 
-def frame(payload, opcode=TEXT):
-    """One unmasked, final WebSocket frame (bytes) carrying ``payload`` (bytes)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x80 | opcode, n)) + payload
-    if n <= 0xFFFF:
-        return struct.pack("!BBH", 0x80 | opcode, 126, n) + payload
-    return struct.pack("!BBQ", 0x80 | opcode, 127, n) + payload
-
-
-def unmask(payload, mask):
-    """XOR ``payload`` with the 4-byte ``mask``, in C speed (one big-integer XOR)."""
-    n = len(payload)
-    if not n:
-        return b""
-    key = (mask * ((n >> 2) + 1))[:n]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
-        n, "little")
-
-
-class FastWebSocket(WebSocket):
+class FastWebSocket(FrameReader, WebSocket):
     """gevent-websocket's ``WebSocket`` with the reader and writer described above.
 
     ``max_message``: a frame (or fragmented message) over it closes the
@@ -111,7 +118,7 @@ class FastWebSocket(WebSocket):
     """
 
     __slots__ = ("max_message", "frames", "_size", "_socket", "_out", "_watcher",
-                 "_timer", "aborted", "_buf", "_pos", "owned", "_pending", "_turn",
+                 "_timer", "aborted", "_buf", "_pos", "_streak", "owned", "_pending", "_turn",
                  "_preamble")
 
     def __init__(self, environ, stream, handler, max_message=64 * 1024, frames=None,
@@ -133,6 +140,7 @@ class FastWebSocket(WebSocket):
         self.aborted = False
         self._buf = b""             # bytes received and not yet parsed (from _pos on)
         self._pos = 0
+        self._streak = 0            # frames handled from _buf since the last yield
         self.owned = False          # detached: this object owns (and closes) the socket
         self._pending = None        # frames written in this hub turn after the first
         self._turn = None
@@ -238,6 +246,10 @@ class FastWebSocket(WebSocket):
         self._turn = _turns.mark
         if not _turns.scheduled:
             _turns.schedule()
+        if _turns.corked:
+            self._pending = [data]
+            _turns.dirty.append(self)
+            return True
         self._send(data)
         return True
 
@@ -369,146 +381,3 @@ class FastWebSocket(WebSocket):
         if not self.aborted and self._timer is None:
             self._timer = timer = gevent.get_hub().loop.timer(CLOSE_WAIT)
             timer.start(self.abort)
-
-    # -- reading ----------------------------------------------------------------
-
-    def read_frame(self):
-        """``(fin, opcode, payload)`` of the next frame; checks come before the payload."""
-        if self.frames is not None and not self.frames.allow(time.monotonic()):
-            self._refuse(1008, "too many frames")
-        read = self._read
-        head = read(2)
-        first, second = head[0], head[1]
-        opcode = first & 0x0F
-        length = second & 0x7F
-        if first & 0x70:
-            raise ProtocolError("reserved bits set")
-        if length == 126:
-            length = int.from_bytes(read(2), "big")
-        elif length == 127:
-            length = int.from_bytes(read(8), "big")
-        if opcode in (TEXT, BINARY):
-            self._size = length
-            if length > self.max_message:
-                self._refuse(1009, "message too big")
-        elif opcode == CONTINUATION:
-            self._size += length
-            if self._size > self.max_message:
-                self._refuse(1009, "message too big")
-        elif length > 125 or not first & 0x80:
-            raise ProtocolError("bad control frame")
-        mask = read(4) if second & 0x80 else None
-        if not length:
-            return first & 0x80, opcode, b""
-        payload = read(length)
-        if mask is not None:
-            payload = unmask(payload, mask)
-        return first & 0x80, opcode, payload
-
-    def _read(self, n):
-        """Exactly ``n`` bytes from the connection (waiting as needed)."""
-        buf, pos = self._buf, self._pos
-        end = pos + n
-        if end < len(buf):
-            self._pos = end
-            return buf[pos:end]
-        if end == len(buf):
-            self._buf, self._pos = b"", 0       # hold no buffer while idle
-            return buf[pos:] if pos else buf
-        parts = [buf[pos:]] if pos < len(buf) else []
-        have = len(buf) - pos
-        recv = self._socket.recv
-        while have < n:
-            chunk = recv(max(RECV_SIZE, n - have))
-            if not chunk:
-                raise WebSocketError("Unexpected EOF")
-            parts.append(chunk)
-            have += len(chunk)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        if have == n:
-            self._buf, self._pos = b"", 0
-            return data
-        self._buf, self._pos = data, n
-        return data[:n]
-
-    def read_message(self):
-        """The next text (str) or binary (bytes) message; None after a close frame."""
-        opcode = None
-        parts = decoder = None
-        while True:
-            fin, op, payload = self.read_frame()
-            if op == TEXT or op == BINARY:
-                if opcode is not None:
-                    raise ProtocolError("a new message inside a fragmented one")
-                if fin:
-                    return payload.decode("utf-8") if op == TEXT else payload
-                opcode, parts = op, [payload]
-                if op == TEXT:
-                    decoder = _utf8()
-                    decoder.decode(payload)         # fail fast on bad UTF-8
-            elif op == CONTINUATION:
-                if opcode is None:
-                    raise ProtocolError("continuation without a message")
-                parts.append(payload)
-                if decoder is not None:
-                    decoder.decode(payload)
-                if fin:
-                    data = b"".join(parts)
-                    return data.decode("utf-8") if opcode == TEXT else data
-            elif op == PING:
-                self.send_frame(payload, PONG)
-            elif op == PONG:
-                pass
-            elif op == CLOSE:
-                self._peer_closed(payload)
-                return None
-            else:
-                raise ProtocolError("unexpected opcode %d" % op)
-
-    def _peer_closed(self, payload):
-        code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1000
-        if len(payload) == 1 or not self._is_valid_close_code(code):
-            code = 1002
-        else:
-            try:
-                payload[2:].decode("utf-8")
-            except UnicodeError:
-                code = 1007
-        self.close(code)
-
-    def receive(self, yield_first=True):
-        """The next Engine.IO packet (str or bytes), or None once the connection ends."""
-        # Frames already received would be handled without ever blocking, so
-        # a client that pipelines frames would starve every other connection:
-        # yield to the hub first whenever some are waiting.
-        if yield_first and self._pos < len(self._buf):
-            gevent.sleep(0)
-        if self._preamble is not None:         # the peer waits for the 101 first
-            self._send(b"")
-        if self.closed and self._timer is None:
-            return None
-        try:
-            message = self.read_message()
-        except UnicodeError:
-            self.close(1007, b"invalid UTF-8")
-            return None
-        except ProtocolError as exc:
-            log.debug("closing a WebSocket: %s", exc)
-            self.close(1002)
-            return None
-        except (WebSocketError, OSError, AttributeError, TypeError):
-            return None            # end of stream, reset, or a stream already released
-        if self.closed:
-            return None            # closing: packets after the close are not handled
-        # engineio decodes a text frame without checking it first: an empty
-        # frame or an unknown packet type would end in a logged traceback.
-        if message.__class__ is str and (not message or message[0] not in "0123456"):
-            log.debug("closing a WebSocket: not an Engine.IO packet")
-            self.close(1002, b"not an Engine.IO packet")
-            return None
-        return message
-
-    def _refuse(self, code, reason):
-        log.debug("closing a WebSocket: %s", reason)
-        self.close(code, reason.encode())
-        raise ProtocolError(reason)
