@@ -19,7 +19,6 @@ import sys  # noqa: E402
 import gevent  # noqa: E402
 
 import realtime  # noqa: E402
-from realtime import config as settings  # noqa: E402
 
 BOT = "bot"
 
@@ -55,17 +54,8 @@ def create(config):
 
 
 def main(argv=None):
-    from realtime.server import ListenError, bind, serve
-    from realtime.store import StoreError
-    config = settings.load(sys.argv[1:] if argv is None else argv)
-    try:
-        listener = bind(config)
-        app = create(config)
-    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
-        print("command_bot: %s" % exc, file=sys.stderr)
-        return 1
-    serve(app, config, listener=listener)
-    return 0
+    from realtime.server import run
+    return run(create, "command_bot", argv)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import time  # noqa: E402
 import socketio  # noqa: E402
 
 import realtime  # noqa: E402
-from realtime import config as settings  # noqa: E402
 from realtime.rules import Invalid  # noqa: E402
 
 
@@ -58,17 +57,8 @@ def create(config):
 
 
 def main(argv=None):
-    from realtime.server import ListenError, bind, serve
-    from realtime.store import StoreError
-    config = settings.load(sys.argv[1:] if argv is None else argv)
-    try:
-        listener = bind(config)
-        app = create(config)
-    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
-        print("custom_namespace: %s" % exc, file=sys.stderr)
-        return 1
-    serve(app, config, listener=listener)
-    return 0
+    from realtime.server import run
+    return run(create, "custom_namespace", argv)
 
 
 if __name__ == "__main__":

@@ -43,17 +43,9 @@ def create(config=None):
 
 
 def main(argv=None):
-    from realtime.server import ListenError, bind, serve
-    from realtime.store import StoreError
-    config = settings.load(sys.argv[1:] if argv is None else argv)
-    try:
-        listener = bind(config)
-        app = create(config)
-    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
-        print("flask_app: %s" % exc, file=sys.stderr)
-        return 1
-    serve(app.wsgi_app, config, listener=listener)   # pywsgi + gevent-websocket; until a signal
-    return 0
+    from realtime.server import run
+    # pywsgi + gevent-websocket serve the Flask app, chat mounted; until a signal
+    return run(create, "flask_app", argv, wsgi=lambda app: app.wsgi_app)
 
 
 if __name__ == "__main__":

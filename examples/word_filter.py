@@ -15,7 +15,6 @@ import re  # noqa: E402
 import sys  # noqa: E402
 
 import realtime  # noqa: E402
-from realtime import config as settings  # noqa: E402
 
 MASKED = ("darn", "heck", "frak")
 _MASKED_RE = re.compile(r"\b(%s)\b" % "|".join(MASKED), re.IGNORECASE)
@@ -34,17 +33,8 @@ def create(config):
 
 
 def main(argv=None):
-    from realtime.server import ListenError, bind, serve
-    from realtime.store import StoreError
-    config = settings.load(sys.argv[1:] if argv is None else argv)
-    try:
-        listener = bind(config)
-        app = create(config)
-    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
-        print("word_filter: %s" % exc, file=sys.stderr)
-        return 1
-    serve(app, config, listener=listener)
-    return 0
+    from realtime.server import run
+    return run(create, "word_filter", argv)
 
 
 if __name__ == "__main__":

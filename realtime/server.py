@@ -139,3 +139,26 @@ def stop(server, app, timeout):
     server.stop(timeout=max(0.1, timeout - (time.monotonic() - started)))
     app.close(timeout=max(0.5, timeout - (time.monotonic() - started)))
     log.info("stopped in %.1f s", time.monotonic() - started)
+
+
+def run(create, prog, argv=None, wsgi=None):
+    """Serve ``create(config)`` with the settings of ``argv`` (the ``realtime serve``
+    flags and environment); return the exit code.  For embedders' own entry points::
+
+        sys.exit(realtime.server.run(create, "my_chat"))     # in a monkey-patched process
+
+    A busy port, an unusable store or a bad setting is one line on stderr, exit 1.
+    ``wsgi(app)`` picks what to serve when ``create`` returns a host app (a Flask
+    app's ``wsgi_app``).
+    """
+    from .config import load
+    from .store import StoreError
+    config = load(sys.argv[1:] if argv is None else argv)
+    try:
+        listener = bind(config)
+        app = create(config)
+    except (ListenError, StoreError, ValueError) as exc:   # one line, not a traceback
+        print("%s: %s" % (prog, exc), file=sys.stderr)
+        return 1
+    serve(wsgi(app) if wsgi else app, config, listener=listener)
+    return 0

@@ -8,6 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import Client, ServerProcess  # noqa: E402
 from support_postgres import postgres_server, postgres_url  # noqa: E402,F401  (fixtures)
+from support_page import a, b, clients, drivers  # noqa: E402,F401  (fixtures)
 
 _rooms = itertools.count(1)
 
@@ -48,13 +49,13 @@ def transport(request):
 @pytest.fixture
 def connect(server, transport):
     """Connect a recording client to the module's server: ``connect("alice")``."""
-    clients = []
+    made = []
 
     def make(name="alice", url=None, **kwargs):
         kwargs.setdefault("transport", transport)
         c = Client(url or server.url, name, **kwargs)
-        clients.append(c)
+        made.append(c)
         return c
     yield make
-    for c in clients:
+    for c in made:
         c.disconnect()

@@ -6,50 +6,15 @@ import struct
 import time
 import urllib.request
 
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-import browser
-from browser import Page
-from support import ROOT, Client, timeout
+from support import ROOT, timeout
 
 ARTIFACTS = os.path.join(ROOT, "artifacts")
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_TEXT = ("<script>window.__xss = 1</script><b>bold</b>"
             "<img src=x onerror=\"window.__xss = 2\"> & &amp; \"quotes\"")
-
-
-@pytest.fixture(scope="module")
-def drivers():
-    """Two browsers (two people), shared by the module: a launch costs about a second."""
-    pair = [browser.launch(), browser.launch()]
-    yield pair
-    for d in pair:
-        browser.close(d)
-
-
-@pytest.fixture
-def a(drivers):
-    return Page(drivers[0])
-
-
-@pytest.fixture
-def b(drivers):
-    return Page(drivers[1])
-
-
-@pytest.fixture
-def clients():
-    made = []
-
-    def make(url, name):
-        c = Client(url, name)
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.disconnect()
 
 
 def seed(client, room, texts):

@@ -1,19 +1,9 @@
 """Catching up on the page (web/rooms.js, updates.js): edits, deletes and reactions made
 while a page was away arrive after a server restart, with no reload."""
 
-import pytest
 
-import browser
 from browser import Page
 from support import Client
-
-
-@pytest.fixture(scope="module")
-def drivers():
-    pair = [browser.launch(), browser.launch()]
-    yield pair
-    for d in pair:
-        browser.close(d)
 
 
 def test_updates_missed_across_a_restart_are_applied(server_factory, drivers):

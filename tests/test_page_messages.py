@@ -8,41 +8,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-import browser
-from browser import Page
-from support import Client, timeout
-
-
-@pytest.fixture(scope="module")
-def drivers():
-    """Two browsers (two people), shared by the module: a launch costs about a second."""
-    pair = [browser.launch(), browser.launch()]
-    yield pair
-    for d in pair:
-        browser.close(d)
-
-
-@pytest.fixture
-def a(drivers):
-    return Page(drivers[0])
-
-
-@pytest.fixture
-def b(drivers):
-    return Page(drivers[1])
-
-
-@pytest.fixture
-def clients():
-    made = []
-
-    def make(url, name):
-        c = Client(url, name)
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.disconnect()
+from support import timeout
 
 
 def _jwt(claims):

@@ -3,18 +3,8 @@ divider, and reading on one tab clearing the badge on the person's other tab."""
 
 import pytest
 
-import browser
 from browser import Page
 from support import Client
-
-
-@pytest.fixture(scope="module")
-def drivers():
-    """Two browsers: two tabs (connections) of one person."""
-    pair = [browser.launch(), browser.launch()]
-    yield pair
-    for d in pair:
-        browser.close(d)
 
 
 @pytest.fixture

@@ -8,22 +8,12 @@ docs/screenshot.png.
 import os
 import time
 
-import pytest
 
-import browser
 from browser import Page
 from support import ROOT, Client
 from test_page import png_size
 
 ARTIFACTS = os.path.join(ROOT, "artifacts")
-
-
-@pytest.fixture(scope="module")
-def drivers():
-    pair = [browser.launch(), browser.launch()]
-    yield pair
-    for d in pair:
-        browser.close(d)
 
 
 def shot(page, name, width, height, mobile):
