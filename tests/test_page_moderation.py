@@ -164,3 +164,34 @@ def test_member_sees_no_moderator_tools(server, mod, bob, room):
     # The moderator sees the tools next to bob only, not next to herself.
     assert tool(mod, "bob", "Kick") and tool(mod, "bob", "Mute")
     assert tool(mod, "mia", "Kick") is None
+
+
+def test_unmute_then_retry_sends_the_kept_message(server, mod, bob, room):
+    """The refused message waits with Retry; after Unmute it goes out, once, to both."""
+    both(server, mod, bob, room)
+    tool(mod, "bob", "Mute").click()
+    bob.wait(lambda: bob.find("#mute-note").is_displayed(), message="no mute notice")
+    bob.send("after the mute")
+    bob.wait(lambda: [p["state"] for p in bob.pending()] == ["failed"])
+    unmute = mod.wait(lambda: tool(mod, "bob", "Unmute"), message="no Unmute button")
+    assert unmute.get_attribute("aria-label") == "Unmute bob in #" + room
+    unmute.click()
+    mod.wait(lambda: toast(mod) == "bob may write in #%s again." % room)
+    bob.wait(lambda: toast(bob) == "You may write in #%s again." % room)
+    assert not bob.find("#mute-note").is_displayed()
+    assert tool(mod, "bob", "Mute") is not None
+    bob.find(".log:not([hidden]) ol.pending .retry-btn").click()
+    for page in (mod, bob):
+        page.wait_texts(["after the mute"])
+    assert bob.pending() == []
+
+
+def test_mute_shows_again_after_a_reload(server, mod, bob, room):
+    """A page (re)joining a room where its person is muted shows the mute at once."""
+    both(server, mod, bob, room)
+    tool(mod, "bob", "Mute").click()
+    bob.wait(lambda: bob.find("#mute-note").is_displayed(), message="no mute notice")
+    bob.d.refresh()
+    bob.wait_synced(room)
+    bob.wait(lambda: bob.find("#mute-note").is_displayed(), message="no mute notice")
+    assert bob.text_of("#mute-note").startswith("You are muted in #%s until " % room)
