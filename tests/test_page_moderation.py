@@ -195,3 +195,18 @@ def test_mute_shows_again_after_a_reload(server, mod, bob, room):
     bob.wait_synced(room)
     bob.wait(lambda: bob.find("#mute-note").is_displayed(), message="no mute notice")
     assert bob.text_of("#mute-note").startswith("You are muted in #%s until " % room)
+
+
+def test_kicked_from_the_lobby_joins_again_from_the_list(server, mod, bob):
+    """The lobby stays on screen after a kick; selecting it in the room list joins again."""
+    sign_in(mod, server.url, "mia", role="moderator")
+    sign_in(bob, server.url, "bob")
+    mod.wait(lambda: "bob" in mod.members())
+    tool(mod, "bob", "Kick").click()
+    bob.wait(lambda: toast(bob) == "You were removed from #lobby by mia. "
+             "Select #lobby to join again.")
+    mod.wait(lambda: "bob" not in mod.members())
+    assert "#lobby" not in joined_rooms(bob)
+    bob.open_room("lobby")
+    mod.wait(lambda: "bob" in mod.members())
+    assert "#lobby" in joined_rooms(bob)
