@@ -210,3 +210,16 @@ def test_kicked_from_the_lobby_joins_again_from_the_list(server, mod, bob):
     bob.open_room("lobby")
     mod.wait(lambda: "bob" in mod.members())
     assert "#lobby" in joined_rooms(bob)
+
+
+def test_kick_says_what_was_left_unsent(server, mod, bob, room):
+    """A kick takes the room's refused messages with it, and the notice says so."""
+    both(server, mod, bob, room)
+    tool(mod, "bob", "Mute").click()
+    bob.wait(lambda: bob.find("#mute-note").is_displayed(), message="no mute notice")
+    bob.send("never sent")
+    bob.wait(lambda: [p["state"] for p in bob.pending()] == ["failed"])
+    tool(mod, "bob", "Kick").click()
+    bob.wait(lambda: toast(bob) == "You were removed from #%s by mia. "
+             "1 unsent message to it was not sent." % room)
+    assert bob.pending() == [] and not bob.find("#mute-note").is_displayed()

@@ -86,7 +86,11 @@ export function onKicked(d, dropView) {
     renderLists();
     return;
   }
-  UI.toast("You were removed from #" + d.room + by + ".");
+  // The room's unsent messages go with it (they could not be sent there now): say so.
+  var unsent = S.pendings.filter(function (p) { return p.view === view; }).length;
+  UI.toast("You were removed from #" + d.room + by + "." + (unsent ? " " +
+    UI.plural(unsent, "unsent message", "unsent messages") + " to it " +
+    (unsent === 1 ? "was" : "were") + " not sent." : ""));
   dropView(view);
 }
 
