@@ -10,7 +10,7 @@ import {addMessages, dmView, renderHeader, renderLists, renderMembers, renderTyp
 import {dropView, joinedRooms, refreshRooms, refreshRoomsSoon, syncRoom} from "./rooms.js";
 import {applyUpdate} from "./updates.js";
 import {onRead} from "./reads.js";
-import {onKicked} from "./moderation.js";
+import {onKicked, onMuted} from "./moderation.js";
 import {echoed, flushQueue, setState} from "./outbox.js";
 import {forgetTyping} from "./typing.js";
 
@@ -100,6 +100,7 @@ export function connect() {
   });
   S.socket.on("read", onRead);
   S.socket.on("kicked", function (d) { onKicked(d, dropView); });
+  S.socket.on("muted", onMuted);
   S.socket.on("presence", function (d) {
     var view = S.views.get("room:" + d.room);
     if (view) {

@@ -67,7 +67,7 @@ export function trySend(p) {
   if (p.replyTo) payload.reply_to = p.replyTo;
   call(event, payload).then(function (ack) {
     if (attempt !== p.attempt) return;
-    if (!ack.ok) { setState(p, "failed", ack.error); restore(p); mutedNotice(ack.error); return; }
+    if (!ack.ok) { setState(p, "failed", mutedNotice(ack.error) || ack.error); restore(p); return; }
     finish(p);
     addMessages(p.view, [ack.message], false);
     if (p.view === S.current) scrollToBottom(p.view);

@@ -17,7 +17,7 @@ import {markReadSoon, placeDivider, revealDivider} from "./reads.js";
 import {stopTyping} from "./typing.js";
 import {cancelCompose} from "./compose.js";
 import {closeSearch} from "./search.js";
-import {memberTools} from "./moderation.js";
+import {memberTools, renderMuteNote} from "./moderation.js";
 var el = UI.el;
 
 var announceBuffer = [], announceTimer = null;
@@ -172,6 +172,7 @@ export function show(view) {
   renderHeader();
   renderMembers();
   renderTypingLine();
+  renderMuteNote();
   renderLists();
   UI.closeDrawers();
 }
