@@ -117,7 +117,7 @@ class RedisControl:
 
     def _listen(self):
         delay = 0.1
-        failed = False
+        failed = ever = False
         while not self._closed:
             try:
                 # No read timeout: the subscriber waits for messages on purpose.
@@ -125,7 +125,7 @@ class RedisControl:
                                             socket_keepalive=True, decode_responses=True)
                 self._pubsub = conn.pubsub(ignore_subscribe_messages=True)
                 self._pubsub.subscribe(CHANNEL, self.inbox)
-                self.subscribed = True
+                self.subscribed = ever = True
                 if failed:
                     log.warning("control: subscribed to redis again")
                 failed = False
@@ -140,8 +140,12 @@ class RedisControl:
                 if self._closed:
                     return
                 if not failed:
-                    log.error("control: lost redis (%s); kicks and mutes from other "
-                              "processes are missed until it is back", exc)
+                    # Before the first subscription the start-up check has already
+                    # said, in its one ERROR line, that Redis is not usable.
+                    report = log.error if ever else log.warning
+                    report("control: %s redis (%s); kicks and mutes from other "
+                           "processes are missed until it is back",
+                           "lost" if ever else "cannot subscribe to", exc)
                 failed = True
                 gevent.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
