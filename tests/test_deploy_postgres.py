@@ -150,6 +150,22 @@ def test_since_replay_and_cid_across_processes(servers, clients, postgres_url, r
     assert len([m for m in tab1.events("message") if m["id"] == m1["id"]]) == 1
 
 
+def burst_and_kill(cluster, sender, started, stop):
+    """Run ``sender(i, server)`` in six threads over the three processes; once one write
+    is acked, ``kill -9`` the second process mid-burst, then stop the senders."""
+    threads = [threading.Thread(target=sender, args=(i, cluster[i % 3]), daemon=True)
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    assert started.wait(timeout(10))
+    time.sleep(timeout(0.7))
+    cluster[1].kill()
+    time.sleep(timeout(0.5))
+    stop.set()
+    for t in threads:
+        t.join(timeout(15))
+
+
 def test_sigkill_of_a_process_during_a_burst(servers, postgres_url, room):
     """kill -9 of one of three processes while all of them take a burst: every acked
     message is stored once, and each sender's messages are in the order sent."""
@@ -174,17 +190,7 @@ def test_sigkill_of_a_process_during_a_burst(servers, postgres_url, room):
                 started.set()
             n += 1
         c.disconnect()
-    threads = [threading.Thread(target=sender, args=(i, cluster[i % 3]), daemon=True)
-               for i in range(6)]
-    for t in threads:
-        t.start()
-    assert started.wait(timeout(10))
-    time.sleep(timeout(0.7))
-    cluster[1].kill()
-    time.sleep(timeout(0.5))
-    stop.set()
-    for t in threads:
-        t.join(timeout(15))
+    burst_and_kill(cluster, sender, started, stop)
     stored = all_messages(cluster[0].url, room)
     by_id = {m["id"]: m["text"] for m in stored}
     lost = [(i, text) for i, text in acked if by_id.get(i) != text]
@@ -366,17 +372,7 @@ def test_sigkill_during_a_burst_with_edits(servers, postgres_url, room):
                 break                     # its process was killed
             n += 1
         c.disconnect()
-    threads = [threading.Thread(target=sender, args=(i, cluster[i % 3]), daemon=True)
-               for i in range(6)]
-    for t in threads:
-        t.start()
-    assert started.wait(timeout(10))
-    time.sleep(timeout(0.7))
-    cluster[1].kill()
-    time.sleep(timeout(0.5))
-    stop.set()
-    for t in threads:
-        t.join(timeout(15))
+    burst_and_kill(cluster, sender, started, stop)
     state, ids = whole_log(cluster[0].url, room)
     assert ids == list(range(1, len(ids) + 1)), "a gap or a repeat in the room's log"
     lost = [(i, text) for i, text in acked if i not in state or

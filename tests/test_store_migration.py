@@ -90,15 +90,22 @@ def test_old_cids_stay_idempotent_and_ids_keep_increasing(old_db, expected):
 def test_second_release_features_work_on_migrated_messages(old_db, expected):
     """Old messages can be replied to, edited, deleted, reacted to, read and searched."""
     store = open_store("sqlite:///" + old_db)
-    old = expected["messages"]["dev"][5]
+    second_release_works_on(store, expected["messages"])
+    store.close()
+
+
+def second_release_works_on(store, messages):
+    """Assert that ``store``'s migrated ``messages`` (room -> the first release's
+    messages, oldest first) take replies, edits, search, read markers and deletes."""
+    old = messages["dev"][5]
     reply, _ = one(store, Post("dev", "bob", "re", None, 2, old["id"]))
     state, _ = one(store, Edit("dev", old["id"], old["name"], "migrated and edited", 3))
     assert state["text"] == "migrated and edited" and reply["reply_to"] == old["id"]
     hits = store.search("dev", words("dev 7"), 50)
-    assert [m["text"] for m in hits] == [m["text"] for m in reversed(expected["messages"]["dev"])
+    assert [m["text"] for m in hits] == [m["text"] for m in reversed(messages["dev"])
                                          if m["text"].startswith("dev 7:")] != []
     assert store.search("dev", words("migrated edited"), 5) == [state]
-    lobby = expected["messages"]["lobby"]
+    lobby = messages["lobby"]
     others = sum(1 for m in lobby if m["name"] != "alice")
     assert store.replay("lobby", None, 50, "alice").unread == others
     one(store, Read("lobby", "alice", lobby[99]["id"]))
@@ -106,7 +113,6 @@ def test_second_release_features_work_on_migrated_messages(old_db, expected):
         1 for m in lobby[100:] if m["name"] != "alice")
     one(store, Delete("lobby", lobby[0]["id"], None, 4, moderator=True))
     assert store.latest("lobby", 400)[0][0]["deleted"] is True
-    store.close()
 
 
 _OPEN = textwrap.dedent("""

@@ -16,10 +16,10 @@ import pytest
 
 from support import timeout
 
-from realtime.store import Delete, Edit, Post, React, Read, open_store
+from realtime.store import React, open_store
 from realtime.store import pgschema
-from realtime.words import words
 from test_store import one, put
+from test_store_migration import second_release_works_on
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 ROOMS = ("lobby", "dev", "a.b-c_d")
@@ -119,23 +119,8 @@ def test_second_release_features_work_on_migrated_messages(v1_url):
     (their words are indexed on the way)."""
     url, stored, _ = v1_url
     store = open_store(url)
-    old = stored["dev"][5]
-    reply, _ = one(store, Post("dev", "bob", "re", None, 2, old["id"]))
-    state, _ = one(store, Edit("dev", old["id"], old["name"], "migrated and edited", 3))
-    assert state["text"] == "migrated and edited" and reply["reply_to"] == old["id"]
-    hits = store.search("dev", words("dev 7"), 50)
-    assert [m["text"] for m in hits] == [m["text"] for m in reversed(stored["dev"])
-                                         if m["text"].startswith("dev 7:")] != []
-    assert store.search("dev", words("migrated edited"), 5) == [state]
+    second_release_works_on(store, stored)
     assert store.index(1000) == 0                 # every old message has its words now
-    lobby = stored["lobby"]
-    others = sum(1 for m in lobby if m["name"] != "alice")
-    assert store.replay("lobby", None, 50, "alice").unread == others
-    one(store, Read("lobby", "alice", lobby[99]["id"]))
-    assert store.replay("lobby", None, 50, "alice").unread == sum(
-        1 for m in lobby[100:] if m["name"] != "alice")
-    one(store, Delete("lobby", lobby[0]["id"], None, 4, moderator=True))
-    assert store.latest("lobby", 400)[0][0]["deleted"] is True
     store.close()
 
 
