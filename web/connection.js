@@ -44,7 +44,6 @@ export function connect() {
   $("change-name").setAttribute("aria-label", "Signed in as " + S.me + ". Change name");
   $("me-avatar").textContent = UI.initial(S.me);
   $("me-avatar").className = "avatar small " + UI.colour(S.me);
-  S.moderator = tokenInfo(S.token).role === "moderator";
   if (S.socket) {
     S.socket.auth = authData();
     S.socket.connect();

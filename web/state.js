@@ -33,8 +33,8 @@ export var S = {
   serverRooms: [],      // the last `rooms` answer
   // A moderator may delete anyone's message (and kick and mute, in the
   // people list). The server enforces roles; this only decides what the page
-  // offers. Set from the token (its role part or `role` claim), see tokenInfo().
-  moderator: false,
+  // offers. It follows the token's role (its role part or `role` claim).
+  get moderator() { return this.role === "moderator"; },
   compose: null         // {kind: "reply" or "edit", view, id, draft}: what Enter does
 };
 
@@ -104,7 +104,6 @@ export function applyToken(token) {
   var info = tokenInfo(token);
   S.token = token;
   S.role = info.role;
-  S.moderator = info.role === "moderator";
   if (info.name) {
     S.me = info.name;
     storage(KEY_NAME, S.me);
